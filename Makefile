@@ -1,0 +1,46 @@
+# nbstudio: `make lab` to use it, `make test` to check it. Both set everything up on a fresh machine.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.nbstudio-installed
+CHROMIUM := /usr/bin/chromium
+PYTEST_ARGS ?=
+
+export MLFLOW_DISABLE_TELEMETRY := true
+export MLFLOW_SERVER_ENABLE_JOB_EXECUTION := false
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: install lab test lint pytest browser-tests chromium bench clean
+
+install: $(STAMP)
+
+# Reinstalls only when the package definition or the labextension sources changed.
+$(STAMP): pyproject.toml $(shell find labextension -path labextension/node_modules -prune -o -path labextension/lib -prune -o -type f \( -name '*.ts' -o -name '*.tsx' -o -name '*.css' -o -name 'package.json' -o -name 'package-lock.json' -o -name 'tsconfig.json' \) -print 2>/dev/null)
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+lab: install
+	cd notebooks && ../$(VENV)/bin/jupyter lab
+
+chromium:
+	@test -x $(CHROMIUM) || { apt-get update -q && apt-get install -y -q chromium; }
+
+lint: install
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+pytest: install
+	$(PY) -m pytest tests --ignore=tests/ui $(PYTEST_ARGS)
+
+browser-tests: install chromium
+	@if [ -d tests/ui ]; then $(PY) -m pytest tests/ui $(PYTEST_ARGS); fi
+
+test: lint pytest browser-tests
+
+bench: install
+	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) build dist labextension/node_modules labextension/lib src/nbstudio/labextension

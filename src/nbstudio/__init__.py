@@ -1,0 +1,48 @@
+"""nbstudio: the Azure Machine Learning workspace experience inside JupyterLab, built on MLflow.
+
+``%load_ext nbstudio`` registers the magics. Importing this package is cheap: MLflow and the rest of
+the core load on first use, so that loading the extension never slows a kernel down.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+# Public names, resolved lazily: name -> (module, attribute).
+_LAZY = {
+    "load_model": ("nbstudio.models.registry", "load_model"),
+    "register_model": ("nbstudio.models.registry", "register_model"),
+    "list_models": ("nbstudio.models.registry", "list_models"),
+    "list_runs": ("nbstudio.tracking.queries", "list_runs"),
+    "RunSpec": ("nbstudio.tracking.run", "RunSpec"),
+    "TrackedRun": ("nbstudio.tracking.run", "TrackedRun"),
+    "get_session": ("nbstudio.session", "get_session"),
+}
+
+__all__ = ["__version__", "load_ipython_extension", *sorted(_LAZY)]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module, attribute = _LAZY[name]
+        return getattr(importlib.import_module(module), attribute)
+    raise AttributeError(f"module 'nbstudio' has no attribute {name!r}")
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register nbstudio's magics (``%load_ext nbstudio``)."""
+    from nbstudio.jupyter.extension import load_ipython_extension as load
+
+    load(ipython)
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    return [{"module": "nbstudio.server"}]
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    return [{"src": "labextension", "dest": "nbstudio"}]

@@ -1,0 +1,24 @@
+"""The errors nbstudio raises for things a user can fix.
+
+Every layer that faces a user (magics, CLI, REST handlers) turns an `NbstudioError` into one clear
+line: a `UsageError` in IPython, an exit code on the command line, a 4xx JSON answer over HTTP. Anything
+else escaping the core is a bug in nbstudio, not a user error.
+"""
+
+from __future__ import annotations
+
+
+class NbstudioError(Exception):
+    """A user-facing error: its message is the whole story, so no traceback is shown."""
+
+
+class WorkspaceError(NbstudioError):
+    """The workspace or its tracking store cannot be used (bad config, unreachable server)."""
+
+
+class RunError(NbstudioError):
+    """A run cannot be started or found."""
+
+
+class ModelError(NbstudioError):
+    """A model cannot be saved, registered or found."""

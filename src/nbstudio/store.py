@@ -1,0 +1,84 @@
+"""Make the tracking store ready for several writers before anything uses it.
+
+MLflow creates a new SQLite store's schema on first use; two processes doing that at once (a kernel
+and a Dask worker, say) race and one fails with "table already exists". The first opener therefore
+creates the schema under a file lock and switches the file to WAL mode, so readers (the panel, the
+monitors) never block writers. MLflow itself sets a busy timeout on every session it opens.
+
+For a tracking server, a quick health probe replaces MLflow's minutes of retries with a clear error.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import sqlite3
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+from nbstudio.errors import WorkspaceError
+from nbstudio.workspace import Workspace
+
+HEALTH_TIMEOUT_SECONDS = 4.0
+
+
+def sqlite_path(tracking_uri: str) -> Path:
+    """The database file behind a ``sqlite:///`` URI."""
+    return Path(tracking_uri.removeprefix("sqlite:///").split("?", 1)[0])
+
+
+@contextmanager
+def _exclusive_lock(lock_path: Path):
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _prepare_sqlite(workspace: Workspace) -> None:
+    db = sqlite_path(workspace.tracking_uri)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    workspace.artifact_root.mkdir(parents=True, exist_ok=True)
+    with _exclusive_lock(db.with_name(db.name + ".lock")):
+        with sqlite3.connect(db, timeout=30) as conn:
+            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+            if mode.lower() != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+        from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+        # Creating the store runs MLflow's migrations once and makes the Default experiment with
+        # the workspace's artifact root, instead of ./mlruns in whatever folder the kernel is in.
+        store = SqlAlchemyStore(workspace.tracking_uri, workspace.artifact_root.as_uri())
+        store.engine.dispose()
+
+
+def _probe_server(uri: str) -> None:
+    url = uri.rstrip("/") + "/health"
+    try:
+        with urllib.request.urlopen(url, timeout=HEALTH_TIMEOUT_SECONDS) as response:
+            response.read(64)
+    except urllib.error.HTTPError:
+        return  # it answered: a server is there, even if /health is not its route
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise WorkspaceError(
+            f"The MLflow tracking server at {uri} is unreachable ({reason}). Start it, or unset "
+            "MLFLOW_TRACKING_URI / tracking_uri in nbstudio.toml to use the workspace's own store."
+        ) from None
+
+
+def prepare(workspace: Workspace) -> None:
+    """Make the workspace's tracking store usable, or raise a `WorkspaceError` saying why not."""
+    if workspace.is_sqlite:
+        try:
+            _prepare_sqlite(workspace)
+        except (sqlite3.Error, OSError) as exc:
+            raise WorkspaceError(
+                f"Cannot open the tracking store {workspace.tracking_uri}: {exc}"
+            ) from None
+    elif workspace.is_remote:
+        _probe_server(workspace.tracking_uri)

@@ -1,0 +1,236 @@
+"""The life of a tracked run: start, record what the code did, and always end with the right state.
+
+`TrackedRun` wraps any block of code (a notebook cell, a sweep trial, a cell shipped to a Dask
+worker) as an MLflow run. Whatever happens in the block, the run ends FINISHED, FAILED (traceback saved
+as ``error.txt``) or KILLED, never RUNNING, and the exception goes on to the caller unchanged.
+
+Metric logging inside the block is switched to MLflow's asynchronous logging, which batches points
+in a background thread; everything is flushed before the run is ended, so no point is lost.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import mlflow
+from mlflow.entities import RunStatus
+from mlflow.exceptions import MlflowException
+
+from nbstudio.errors import RunError
+from nbstudio.session import Session, get_session
+from nbstudio.tracking import context, environment
+from nbstudio.tracking.capture import OutputTee
+from nbstudio.tracking.result import RunResult
+
+ASYNC_LOGGING_ENV = "MLFLOW_ENABLE_ASYNC_LOGGING"
+
+
+class RunTerminated(BaseException):
+    """Raised inside a run's code to stop it early (e.g. by a sweep's early-termination policy).
+
+    A BaseException, so a user's ``except Exception`` in the trial body does not swallow it. The run
+    ends KILLED with ``nbstudio.terminated_by=<reason>``.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"run terminated by {reason}")
+        self.reason = reason
+
+
+@dataclass
+class RunSpec:
+    """What to record about a run before its code starts."""
+
+    name: str | None = None
+    experiment: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    source: str | None = None
+    nested: bool = False
+    parent_run_id: str | None = None
+    autolog: bool = False
+    capture_output: bool = True
+
+
+def _status_for(exc: BaseException | None) -> str:
+    if exc is None:
+        return RunStatus.to_string(RunStatus.FINISHED)
+    if isinstance(exc, KeyboardInterrupt | RunTerminated):
+        return RunStatus.to_string(RunStatus.KILLED)
+    return RunStatus.to_string(RunStatus.FAILED)
+
+
+def _internal_frame(tb: TracebackType) -> bool:
+    name = tb.tb_frame.f_globals.get("__name__", "")
+    return name.startswith(("nbstudio.", "IPython.", "ipykernel.", "contextlib"))
+
+
+def user_traceback(exc: BaseException) -> str:
+    """The traceback as the user would see it: leading frames of nbstudio and IPython dropped."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None and _internal_frame(tb):
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb))
+
+
+class TrackedRun:
+    """Context manager recording a block of code as one MLflow run.
+
+    Example:
+        >>> from nbstudio.tracking import RunSpec, TrackedRun
+        >>> with TrackedRun(RunSpec(name="demo", params={"alpha": 0.5})) as run:  # doctest: +SKIP
+        ...     mlflow.log_metric("loss", 0.1)
+        >>> run.result.status  # doctest: +SKIP
+        'FINISHED'
+    """
+
+    def __init__(self, spec: RunSpec, session: Session | None = None) -> None:
+        self.spec = spec
+        self.session = session or get_session()
+        self.run_id: str | None = None
+        self.result: RunResult | None = None
+        self._tee: OutputTee | None = None
+        self._saved_async: str | None = None
+        self._started = 0.0
+        self._parent: str | None = None
+
+    # -- start ---------------------------------------------------------------------------------
+    def __enter__(self) -> TrackedRun:
+        ws = self.session.workspace
+        experiment_id = self.session.experiment_id(self.spec.experiment)
+        parent = self._parent = self._parent_run_id()
+        tags = {
+            **context.owner_tags(),
+            **context.source_tags(ws.root),
+            **{k: str(v) for k, v in self.spec.tags.items()},
+        }
+        try:
+            active = mlflow.start_run(
+                experiment_id=experiment_id,
+                run_name=self.spec.name,
+                nested=parent is not None,
+                parent_run_id=parent,
+                tags=tags,
+            )
+        except MlflowException as exc:
+            raise RunError(f"Cannot start the run: {exc.message}") from None
+        self.run_id = active.info.run_id
+        self._started = time.monotonic()
+        try:
+            if self.spec.params:
+                mlflow.log_params({k: _param_text(v) for k, v in self.spec.params.items()})
+        except MlflowException as exc:
+            self._end(RunStatus.to_string(RunStatus.FAILED), None)
+            raise RunError(f"Cannot log params: {exc.message}") from None
+        self._saved_async = os.environ.get(ASYNC_LOGGING_ENV)
+        os.environ[ASYNC_LOGGING_ENV] = "true"
+        if self.spec.autolog:
+            mlflow.autolog(silent=True)
+        if self.spec.capture_output:
+            self._tee = OutputTee().__enter__()
+        return self
+
+    def _parent_run_id(self) -> str | None:
+        if self.spec.parent_run_id:
+            return self.spec.parent_run_id
+        active = mlflow.active_run()
+        if active is not None:
+            if not self.spec.nested:
+                raise RunError(
+                    f"Run {active.info.run_name!r} ({active.info.run_id}) is still active. End it "
+                    "with mlflow.end_run(), or use --nested to record this run as its child."
+                )
+            return active.info.run_id
+        if self.spec.nested:
+            if self.session.last_run_id is None:
+                raise RunError("--nested needs a parent: no run is active and none ran before.")
+            return self.session.last_run_id
+        return None
+
+    # -- end -----------------------------------------------------------------------------------
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        status = _status_for(exc)
+        self._end(status, exc)
+        return False
+
+    def _end(self, status: str, exc: BaseException | None) -> None:
+        assert self.run_id is not None
+        duration = time.monotonic() - self._started
+        log_text = ""
+        if self._tee is not None:
+            self._tee.__exit__(None, None, None)
+            log_text = self._tee.text
+            self._tee = None
+        if self.spec.autolog:
+            mlflow.autolog(disable=True, silent=True)
+        try:
+            mlflow.flush_async_logging()
+        finally:
+            _restore_env(ASYNC_LOGGING_ENV, self._saved_async)
+        client = self.session.client()
+        if isinstance(exc, RunTerminated):
+            client.set_tag(self.run_id, context.TAG_TERMINATED_BY, exc.reason)
+        self._log_files(client, log_text, exc)
+        self._pop_fluent_runs(status)
+        client.set_terminated(self.run_id, status)
+        self.session.last_run_id = self.run_id
+        self.result = RunResult.from_run(
+            client.get_run(self.run_id), duration=duration, error=_one_line(exc)
+        )
+
+    def _log_files(self, client: Any, log_text: str, exc: BaseException | None) -> None:
+        files = {
+            "environment/requirements.txt": environment.requirements_txt(),
+            "outputs/log.txt": log_text,
+        }
+        if self.spec.source is not None:
+            files["cell.py"] = self.spec.source
+        if exc is not None and not isinstance(exc, RunTerminated):
+            files["error.txt"] = user_traceback(exc)
+        with tempfile.TemporaryDirectory(prefix="nbstudio-") as tmp:
+            for relative, text in files.items():
+                path = Path(tmp, relative)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+            client.log_artifacts(self.run_id, tmp)
+
+    def _pop_fluent_runs(self, status: str) -> None:
+        """End child runs the code left open, then ours, keeping MLflow's active-run stack sane.
+
+        Stops at our parent: if the code already ended our run itself, the parent stays active.
+        """
+        while (active := mlflow.active_run()) is not None:
+            if active.info.run_id == self._parent:
+                return
+            mlflow.end_run(status)
+            if active.info.run_id == self.run_id:
+                return
+
+
+def _param_text(value: Any) -> str:
+    return value if isinstance(value, str) else repr(value)
+
+
+def _one_line(exc: BaseException | None) -> str | None:
+    if exc is None:
+        return None
+    return "".join(traceback.format_exception_only(type(exc), exc)).strip()
+
+
+def _restore_env(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value

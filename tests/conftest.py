@@ -1,0 +1,42 @@
+"""Shared fixtures: a fresh workspace with its own SQLite store, and an IPython shell using it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A workspace folder (with nbstudio.toml) as the current directory and a fresh session."""
+    from nbstudio.session import reset_session
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "nbstudio.toml").write_text("")
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    reset_session()
+    yield root
+    import mlflow
+
+    while mlflow.active_run() is not None:
+        mlflow.end_run("KILLED")
+    reset_session()
+
+
+@pytest.fixture
+def ip(workspace: Path):
+    """A real IPython shell with nbstudio loaded; cell errors are re-raised to the test."""
+    from IPython.testing.globalipapp import get_ipython
+
+    shell = get_ipython()
+    shell.run_line_magic("load_ext", "nbstudio")
+    yield shell
+    shell.user_ns.clear()

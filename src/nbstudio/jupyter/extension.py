@@ -1,0 +1,21 @@
+"""``%load_ext nbstudio``: construct and register the magics, nothing else.
+
+Each feature keeps its magics in a module of its own; adding one is adding its class to `MAGICS`.
+Those modules import the core lazily, inside the magic bodies, so loading the extension stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# (module, class) of every Magics class nbstudio registers.
+MAGICS: list[tuple[str, str]] = [
+    ("nbstudio.jupyter.run_magics", "RunMagics"),
+    ("nbstudio.jupyter.model_magics", "ModelMagics"),
+]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    for module, name in MAGICS:
+        ipython.register_magics(getattr(importlib.import_module(module), name))

@@ -1,8 +1,8 @@
 """The errors nbstudio raises for things a user can fix.
 
 Every layer that faces a user (magics, CLI, REST handlers) turns an `NbstudioError` into one clear
-line: a `UsageError` in IPython, an exit code on the command line, a 4xx JSON answer over HTTP. Anything
-else escaping the core is a bug in nbstudio, not a user error.
+line: a `UsageError` in IPython, an exit code on the command line, a 4xx JSON answer over HTTP.
+Anything else escaping the core is a bug in nbstudio, not a user error.
 """
 
 from __future__ import annotations
@@ -10,6 +10,11 @@ from __future__ import annotations
 
 class NbstudioError(Exception):
     """A user-facing error: its message is the whole story, so no traceback is shown."""
+
+    def _render_traceback_(self) -> list[str]:
+        # IPython's protocol for custom tracebacks: one line, even from a plain function call
+        # such as nbstudio.load_model("name@missing") in a notebook cell.
+        return [f"{type(self).__name__}: {self}"]
 
 
 class WorkspaceError(NbstudioError):

@@ -1,8 +1,8 @@
 """The process's connection to its workspace: opened once, shared by every layer.
 
-Opening points MLflow (tracking and registry) at the workspace's store, so that plain ``mlflow`` calls
-in a cell, ``mlflow.search_runs`` included, read and write the same runs nbstudio records. It also
-ends runs left RUNNING by kernels that died since the last visit.
+Opening points MLflow (tracking and registry) at the workspace's store, so that plain ``mlflow``
+calls in a cell, ``mlflow.search_runs`` included, read and write the same runs nbstudio records. It
+also ends runs left RUNNING by kernels that died since the last visit.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Find the workspace folder and resolve where its runs, models and resources live.
 
-The workspace is the nearest folder upwards from the current directory holding ``nbstudio.toml``, else
-the current directory. The tracking store defaults to an embedded SQLite file inside it so that a class
-needs no server; ``tracking_uri`` in ``nbstudio.toml`` and then ``MLFLOW_TRACKING_URI`` point at a
-shared MLflow server instead, and nothing else changes.
+The workspace is the nearest folder upwards from the current directory holding ``nbstudio.toml``,
+else the current directory. The tracking store defaults to an embedded SQLite file inside it so
+that a class needs no server; ``tracking_uri`` in ``nbstudio.toml`` and then
+``MLFLOW_TRACKING_URI`` point at a shared MLflow server instead, and nothing else changes.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class Workspace:
 
 
 def find_root(start: Path | None = None) -> Path:
-    """The nearest folder upwards from ``start`` holding ``nbstudio.toml``, else ``start`` itself."""
+    """The nearest folder upwards from ``start`` with ``nbstudio.toml``, else ``start``."""
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / CONFIG_FILE).is_file():

@@ -1,0 +1,1 @@
+"""The model registry: register, list and load models (plain MLflow registered models)."""

@@ -1,12 +1,13 @@
 """Copy what a cell prints into its run's log while the user still sees it live.
 
 IPython's ``capture_output`` swallows output instead of passing it on, so the tee is written here.
-Output written straight to file descriptors (subprocesses, C extensions) is not seen by a Python-level
-tee and is not recorded.
+Output written straight to file descriptors (subprocesses, C extensions) is not seen by a Python-
+level tee and is not recorded.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import sys
 import threading
@@ -76,10 +77,8 @@ class OutputTee:
     def __exit__(self, *exc: object) -> None:
         if self._saved is not None:
             for stream in self._saved:
-                try:
+                with contextlib.suppress(OSError, ValueError):
                     stream.flush()
-                except (OSError, ValueError):
-                    pass
             sys.stdout, sys.stderr = self._saved
             self._saved = None
 

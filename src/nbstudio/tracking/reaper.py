@@ -1,9 +1,9 @@
 """End runs whose kernel died while they were RUNNING.
 
-A kernel that is killed (or crashes) cannot end its run, so the run would stay RUNNING for ever. Each
-run records the host, pid and start time of the process that owns it; the next time nbstudio opens
-the workspace on that host it marks such orphans KILLED with ``nbstudio.terminated_by=kernel-died``.
-Runs owned by other hosts are left alone: their processes cannot be checked from here.
+A kernel that is killed (or crashes) cannot end its run, so the run would stay RUNNING for ever.
+Each run records the host, pid and start time of the process that owns it; the next time nbstudio
+opens the workspace on that host it marks such orphans KILLED with ``nbstudio.terminated_by=kernel-
+died``. Runs owned by other hosts are left alone: their processes cannot be checked from here.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """The life of a tracked run: start, record what the code did, and always end with the right state.
 
 `TrackedRun` wraps any block of code (a notebook cell, a sweep trial, a cell shipped to a Dask
-worker) as an MLflow run. Whatever happens in the block, the run ends FINISHED, FAILED (traceback saved
-as ``error.txt``) or KILLED, never RUNNING, and the exception goes on to the caller unchanged.
+worker) as an MLflow run. Whatever happens in the block, the run ends FINISHED, FAILED (traceback
+saved as ``error.txt``) or KILLED, never RUNNING, and the exception goes on to the caller
+unchanged.
 
 Metric logging inside the block is switched to MLflow's asynchronous logging, which batches points
 in a background thread; everything is flushed before the run is ended, so no point is lost.

@@ -1,0 +1,106 @@
+"""``%%mlrun``, ``%mlworkspace`` and ``%mlruns``: a cell as a tracked run, and where runs go."""
+
+from __future__ import annotations
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments
+
+from nbstudio.jupyter.arguments import Expression, parse_args, parse_assignments
+from nbstudio.jupyter.errors import user_errors
+
+
+@magics_class
+class RunMagics(Magics):
+    @cell_magic
+    @magic_arguments()
+    @argument("name", nargs="?", help="Run name (default: MLflow's generated name).")
+    @argument("-e", "--experiment", help="Experiment (default: see %%mlworkspace).")
+    @argument(
+        "-p",
+        "--param",
+        action="append",
+        metavar="K=V",
+        help="Set variable K to the Python literal V before the cell runs and log it as a param.",
+    )
+    @argument("-t", "--tag", action="append", metavar="K=V", help="Set a tag on the run.")
+    @argument("--autolog", action="store_true", help="Turn on mlflow.autolog() for this cell only.")
+    @argument(
+        "--nested",
+        action="store_true",
+        help="Record the run as a child of the active run (else of this kernel's last run).",
+    )
+    @user_errors
+    def mlrun(self, line: str, cell: str) -> None:
+        """Run the cell as an MLflow run: params, metrics, source, output, status and errors.
+
+        Inside the cell ``mlflow.active_run()`` is the run, so ``mlflow.log_metric`` and friends
+        just work. The cell's source, printed output and environment are saved as artifacts; the
+        run ends FINISHED, FAILED (traceback in ``error.txt``) or KILLED (interrupt).
+
+        Example::
+
+            %%mlrun train -p alpha=0.5 -t team=nlp
+            model = Ridge(alpha=alpha).fit(X, y)
+            mlflow.log_metric("r2", model.score(X, y))
+        """
+        from nbstudio.jupyter.cell_runner import run_cell_tracked
+        from nbstudio.tracking import RunSpec
+
+        args = parse_args(self.mlrun, line)
+        params = parse_assignments(args.param, "-p")
+        tags = parse_assignments(args.tag, "-t", literal=False)
+        expressions = {k: v.text for k, v in params.items() if isinstance(v, Expression)}
+        if expressions:
+            key, text = next(iter(expressions.items()))
+            raise UsageError(f"-p {key}={text}: {text!r} is not a Python literal.")
+        self.shell.user_ns.update(params)
+        spec = RunSpec(
+            name=args.name,
+            experiment=args.experiment,
+            params=params,
+            tags=tags,
+            source=cell,
+            nested=args.nested,
+            autolog=args.autolog,
+        )
+        run_cell_tracked(self.shell, cell, spec)
+
+    @line_magic
+    @magic_arguments()
+    @argument("-e", "--experiment", help="Set the default experiment for this kernel.")
+    @argument("--path", help="Switch to the workspace holding this folder.")
+    @user_errors
+    def mlworkspace(self, line: str):
+        """Show the workspace: folder, tracking URI, artifact root, default experiment, runs."""
+        from pathlib import Path
+
+        from nbstudio.session import get_session, reset_session
+        from nbstudio.tracking.queries import workspace_summary
+
+        args = parse_args(self.mlworkspace, line)
+        session = get_session()
+        if args.path:
+            folder = Path(args.path).expanduser()
+            if not folder.is_dir():
+                raise UsageError(f"--path {args.path}: no such folder")
+            override = session.experiment_override
+            session = reset_session(folder)
+            session.experiment_override = override
+        if args.experiment:
+            session.experiment_override = args.experiment
+        return workspace_summary(session)
+
+    @line_magic
+    @magic_arguments()
+    @argument("-e", "--experiment", help="Experiment (default: the default experiment).")
+    @argument("-n", type=int, default=20, help="How many runs, newest first (default 20).")
+    @user_errors
+    def mlruns(self, line: str):
+        """The latest runs as a table: status, duration, params and last metric values."""
+        from nbstudio.tracking.queries import list_runs
+
+        args = parse_args(self.mlruns, line)
+        if args.n < 1:
+            raise UsageError("-n must be at least 1")
+        return list_runs(experiment=args.experiment, max_results=args.n)

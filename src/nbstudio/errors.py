@@ -27,3 +27,11 @@ class RunError(NbstudioError):
 
 class ModelError(NbstudioError):
     """A model cannot be saved, registered or found."""
+
+
+class NotFoundError(NbstudioError):
+    """The run, experiment, artifact or resource asked for does not exist (HTTP 404)."""
+
+
+class QueryError(NbstudioError):
+    """A search filter, order, page token or other query parameter is not valid (HTTP 400)."""

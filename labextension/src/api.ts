@@ -1,0 +1,233 @@
+/**
+ * Typed client of the nbstudio REST API (see API.md): one interface per answer, one method per
+ * route, every call through `requestAPI`.
+ */
+
+import { ServerConnection } from '@jupyterlab/services';
+
+import { requestAPI } from './request';
+
+export interface IWorkspace {
+  root: string;
+  tracking_uri: string;
+  artifact_root: string;
+  default_experiment: string;
+  embedded_store: boolean;
+  version: string;
+}
+
+export interface IExperiment {
+  experiment_id: string;
+  name: string;
+  run_count: number;
+  last_activity: number | null;
+  lifecycle_stage: string;
+}
+
+export interface IPrimaryMetric {
+  key: string;
+  value: number;
+}
+
+export interface IRunSummary {
+  run_id: string;
+  run_name: string;
+  experiment_id: string;
+  status: string;
+  start_time: number | null;
+  end_time: number | null;
+  duration: number | null;
+  params: Record<string, string>;
+  metrics: Record<string, number>;
+  parent_run_id: string | null;
+  primary_metric: IPrimaryMetric | null;
+}
+
+export interface IRunDetail extends IRunSummary {
+  tags: Record<string, string>;
+  notebook: string | null;
+  source_name: string | null;
+}
+
+export interface IArtifactEntry {
+  path: string;
+  is_dir: boolean;
+  file_size: number | null;
+}
+
+export interface IRunResponse {
+  run: IRunDetail;
+  artifacts: IArtifactEntry[];
+  children: IRunSummary[];
+}
+
+export interface IRunsPage {
+  runs: IRunSummary[];
+  next_page_token: string | null;
+}
+
+export interface IMetricPoint {
+  step: number;
+  timestamp: number;
+  value: number;
+}
+
+export interface IMetricHistory {
+  key: string;
+  total_points: number;
+  downsampled: boolean;
+  points: IMetricPoint[];
+}
+
+export interface IArtifactPreview {
+  path: string;
+  kind: 'text' | 'image' | 'binary';
+  size: number;
+  truncated: boolean;
+  text?: string;
+  data_url?: string;
+}
+
+export interface IModelVersion {
+  version: string | number;
+  run_id: string | null;
+  status: string;
+  source: string;
+  creation_timestamp: number | null;
+  aliases: string[];
+}
+
+export interface IRegisteredModel {
+  name: string;
+  description: string | null;
+  aliases: Record<string, string | number>;
+  versions: IModelVersion[];
+}
+
+/** A compute target; its full shape comes from `nbstudio.compute.api.list_targets()`. */
+export interface IComputeTarget {
+  name: string;
+  [key: string]: unknown;
+}
+
+export interface ISweepCounts {
+  queued: number;
+  running: number;
+  finished: number;
+  killed: number;
+  failed: number;
+}
+
+export interface ISweep {
+  run_id: string;
+  run_name: string;
+  experiment_id: string;
+  status: string;
+  goal: 'maximize' | 'minimize';
+  primary_metric: string;
+  counts: ISweepCounts;
+  max_total_trials: number | null;
+  best: {
+    value: number;
+    run_id: string;
+    params: Record<string, unknown>;
+  } | null;
+  start_time: number | null;
+}
+
+/** An online endpoint; its full shape comes from `nbstudio.endpoints.api.list_endpoints()`. */
+export interface IEndpoint {
+  name: string;
+  [key: string]: unknown;
+}
+
+/** Query of `GET runs`. */
+export interface IRunsQuery {
+  experiment_id: string;
+  filter?: string;
+  order_by?: string;
+  page_size?: number;
+  page_token?: string | null;
+}
+
+/** A query string from the defined values of ``query``. */
+export function queryString(
+  query: Record<string, string | number | null | undefined>
+): string {
+  const parts: string[] = [];
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== '') {
+      parts.push(
+        `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`
+      );
+    }
+  }
+  return parts.length ? `?${parts.join('&')}` : '';
+}
+
+/** An artifact path with each segment URL-encoded, its slashes kept. */
+export function encodePath(path: string): string {
+  return path
+    .split('/')
+    .filter(part => part.length > 0)
+    .map(encodeURIComponent)
+    .join('/');
+}
+
+/** The nbstudio REST API, bound to a Jupyter server. */
+export class NbstudioAPI {
+  constructor(readonly serverSettings: ServerConnection.ISettings) {}
+
+  private get<T>(endPoint: string): Promise<T> {
+    return requestAPI<T>(endPoint, this.serverSettings);
+  }
+
+  workspace(): Promise<IWorkspace> {
+    return this.get('workspace');
+  }
+
+  experiments(): Promise<{ experiments: IExperiment[] }> {
+    return this.get('experiments');
+  }
+
+  runs(query: IRunsQuery): Promise<IRunsPage> {
+    return this.get(`runs${queryString({ ...query })}`);
+  }
+
+  run(runId: string): Promise<IRunResponse> {
+    return this.get(`runs/${encodeURIComponent(runId)}`);
+  }
+
+  metricHistory(
+    runId: string,
+    key: string,
+    maxPoints?: number
+  ): Promise<IMetricHistory> {
+    return this.get(
+      `runs/${encodeURIComponent(runId)}/metrics/${encodeURIComponent(key)}` +
+        queryString({ max_points: maxPoints })
+    );
+  }
+
+  artifact(runId: string, path: string): Promise<IArtifactPreview> {
+    return this.get(
+      `runs/${encodeURIComponent(runId)}/artifacts/${encodePath(path)}`
+    );
+  }
+
+  models(): Promise<{ models: IRegisteredModel[] }> {
+    return this.get('models');
+  }
+
+  compute(): Promise<{ targets: IComputeTarget[] }> {
+    return this.get('compute');
+  }
+
+  sweeps(): Promise<{ sweeps: ISweep[] }> {
+    return this.get('sweeps');
+  }
+
+  endpoints(): Promise<{ endpoints: IEndpoint[] }> {
+    return this.get('endpoints');
+  }
+}

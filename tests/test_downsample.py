@@ -76,3 +76,39 @@ def test_too_small_max_points_is_refused() -> None:
     # Rule: fewer than 2 points cannot keep both ends.
     with pytest.raises(ValueError, match="at least 2"):
         downsample_minmax([1.0, 2.0, 3.0], 1, value=float)
+
+
+@pytest.mark.parametrize("max_points", [2, 4, 10, 2000], ids=lambda n: f"max{n}")
+def test_x_range_buckets_bound_and_ends(max_points: int) -> None:
+    # Irregular steps: dense at the start, sparse later.
+    steps = list(range(5000)) + list(range(5000, 1_000_000, 1000))
+    points = [(s, random.random()) for s in steps]
+    out = downsample_minmax(points, max_points, x=lambda p: p[0])
+    # Rule: at most max_points, first and last kept, x order preserved.
+    assert len(out) <= max_points
+    assert out[0] == points[0]
+    assert out[-1] == points[-1]
+    assert [p[0] for p in out] == sorted(p[0] for p in out)
+
+
+def test_x_range_buckets_are_equal_width_not_equal_count() -> None:
+    # 1,000 points crowded in steps 0..999 and 10 points spread over 1,000..10,000.
+    points = [(s, 0.0) for s in range(1000)] + [(1000 * k, float(k)) for k in range(1, 11)]
+    out = downsample_minmax(points, 12, x=lambda p: p[0])
+    steps = [p[0] for p in out]
+    # Rule: with x, the crowded start is one bucket of a 10,000-step-wide axis cut in 5 parts,
+    # so the sparse tail keeps its own extremes rather than being swallowed by equal counts.
+    assert 10_000 in steps
+    assert {6000, 8000} & set(steps)
+    assert len(out) <= 12
+
+
+def test_x_range_keeps_each_bucket_extremes() -> None:
+    # Steps 0..99, 4 buckets of 25 steps (max_points=10); a spike in each bucket.
+    values = [0.0] * 100
+    for k, (hi, lo) in enumerate([(5, 7), (30, 40), (60, 55), (90, 80)]):
+        values[hi] = 10.0 + k
+        values[lo] = -10.0 - k
+    out = downsample_minmax(list(enumerate(values)), 10, x=lambda p: p[0])
+    # Rule: every bucket's max and min survive, plus both ends.
+    assert [s for s, _ in out] == [0, 5, 7, 30, 40, 55, 60, 80, 90, 99]

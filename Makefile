@@ -10,12 +10,12 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export MLFLOW_SERVER_ENABLE_JOB_EXECUTION := false
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: install lab test lint pytest browser-tests chromium bench clean
+.PHONY: install lab test lint ts-test pytest browser-tests chromium bench clean
 
 install: $(STAMP)
 
 # Reinstalls only when the package definition or the labextension sources changed.
-$(STAMP): pyproject.toml $(shell find labextension -path labextension/node_modules -prune -o -path labextension/lib -prune -o -type f \( -name '*.ts' -o -name '*.tsx' -o -name '*.css' -o -name 'package.json' -o -name 'package-lock.json' -o -name 'tsconfig.json' \) -print 2>/dev/null)
+$(STAMP): pyproject.toml $(shell find labextension -path labextension/node_modules -prune -o -path labextension/lib -prune -o -type f \( -name '*.ts' -o -name '*.tsx' -o -name '*.css' -o -name 'package.json' -o -name 'package-lock.json' -o -name 'tsconfig.json' -o -name '*.js' -o -name 'install.json' \) -print 2>/dev/null) $(wildcard jupyter-config/server-config/*.json)
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
@@ -34,10 +34,15 @@ lint: install
 pytest: install
 	$(PY) -m pytest tests --ignore=tests/ui $(PYTEST_ARGS)
 
+# The side panel's TypeScript: prettier + eslint, then jest unit tests of its pure logic.
+ts-test: install
+	@test -d labextension/node_modules || (cd labextension && npm ci --no-audit --no-fund)
+	cd labextension && npm run --silent lint:check && npm test --silent
+
 browser-tests: install chromium
 	@if [ -d tests/ui ]; then $(PY) -m pytest tests/ui $(PYTEST_ARGS); fi
 
-test: lint pytest browser-tests
+test: lint ts-test pytest browser-tests
 
 bench: install
 	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done

@@ -1,0 +1,17 @@
+"""The user-facing errors of compute targets."""
+
+from __future__ import annotations
+
+from nbstudio.errors import NbstudioError
+
+
+class ComputeError(NbstudioError):
+    """A compute target cannot be created, found, reached or used as asked."""
+
+
+class WorkerLostError(ComputeError):
+    """The Dask worker running a cell or a trial died (killed, out of memory, node lost).
+
+    Its MLflow run has been marked FAILED with ``nbstudio.terminated_by=worker-lost``. A sweep
+    catches this error to retry the trial once.
+    """

@@ -245,10 +245,8 @@ class RemoteCell:
 
     def __repr__(self) -> str:
         run = f", run {self.run_id}" if self.run_id else ""
-        return (
-            f"<cell on compute {self.target!r}: {self.status}{run}; "
-            ".wait() brings its variables back>"
-        )
+        hint = "" if self._finished else "; .wait() brings its variables back"
+        return f"<cell on compute {self.target!r}: {self.status}{run}{hint}>"
 
 
 def _remote_error(cell: CellOutcome, target: str) -> BaseException:

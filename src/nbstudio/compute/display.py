@@ -7,8 +7,9 @@ notebooks and the command line pick up on their own.
 from __future__ import annotations
 
 import html
+import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from nbstudio.compute.targets import Target
@@ -120,3 +121,41 @@ class TargetTable(list):
 
     def _repr_html_(self) -> str:
         return targets_html(self)
+
+
+class ProgressLine:
+    """One status line rewritten in place (``\\r``), in a terminal and in a notebook's output.
+
+    Updates are throttled so a long wait does not flood a notebook with output; `done` writes the
+    latest message (if a throttled one is pending) and ends the line.
+    """
+
+    def __init__(self, stream: Any, interval: float = 0.5) -> None:
+        self._stream = stream
+        self._interval = interval
+        self._last = 0.0
+        self._width = 0
+        self._pending: str | None = None
+        self._shown = False
+
+    def __call__(self, message: str) -> None:
+        self._pending = message
+        if time.monotonic() - self._last >= self._interval:
+            self._write()
+
+    def _write(self) -> None:
+        assert self._pending is not None
+        self._stream.write("\r" + self._pending.ljust(self._width))
+        self._stream.flush()
+        self._width = len(self._pending)
+        self._pending = None
+        self._last = time.monotonic()
+        self._shown = True
+
+    def done(self) -> None:
+        if self._pending is not None:
+            self._write()
+        if self._shown:
+            self._stream.write("\n")
+            self._stream.flush()
+            self._shown = False

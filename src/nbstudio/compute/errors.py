@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from nbstudio.errors import NbstudioError
+from nbstudio.errors import NbstudioError, NotFoundError
 
 
 class ComputeError(NbstudioError):
     """A compute target cannot be created, found, reached or used as asked."""
+
+
+class UnknownTargetError(ComputeError, NotFoundError):
+    """No compute target by that name (a 404 over REST)."""
 
 
 class WorkerLostError(ComputeError):

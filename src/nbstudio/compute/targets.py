@@ -37,7 +37,7 @@ from urllib.parse import urlparse
 
 import psutil
 
-from nbstudio.compute.errors import ComputeError
+from nbstudio.compute.errors import ComputeError, UnknownTargetError
 from nbstudio.compute.records import (
     ATTACHED,
     CLUSTER,
@@ -169,7 +169,7 @@ def get(name: str) -> Target:
     recs = records()
     spec = recs.read_spec(name)
     if spec is None:
-        raise ComputeError(
+        raise UnknownTargetError(
             f"No compute target named {name!r}. `%compute list` shows them; "
             f"`%compute create {name}` makes a cluster."
         )

@@ -13,6 +13,8 @@ from typing import Any
 MAGICS: list[tuple[str, str]] = [
     ("nbstudio.jupyter.run_magics", "RunMagics"),
     ("nbstudio.jupyter.model_magics", "ModelMagics"),
+    ("nbstudio.jupyter.monitor_magics", "MonitorMagics"),
+    ("nbstudio.jupyter.compute_magics", "ComputeMagics"),
 ]
 
 

@@ -30,8 +30,19 @@ class RunMagics(Magics):
         action="store_true",
         help="Record the run as a child of the active run (else of this kernel's last run).",
     )
+    @argument(
+        "--no-monitor",
+        action="store_true",
+        help="Do not show the live run monitor (a text summary is shown at the end instead).",
+    )
+    @argument("--compute", metavar="NAME", help="Run the cell on this compute target (%%compute).")
+    @argument(
+        "--no-wait",
+        action="store_true",
+        help="With --compute: return a handle at once; handle.wait() brings the variables back.",
+    )
     @user_errors
-    def mlrun(self, line: str, cell: str) -> None:
+    def mlrun(self, line: str, cell: str):
         """Run the cell as an MLflow run: params, metrics, source, output, status and errors.
 
         Inside the cell ``mlflow.active_run()`` is the run, so ``mlflow.log_metric`` and friends
@@ -64,7 +75,19 @@ class RunMagics(Magics):
             nested=args.nested,
             autolog=args.autolog,
         )
-        run_cell_tracked(self.shell, cell, spec)
+        if args.compute and args.compute != "local":
+            from IPython.display import display
+
+            from nbstudio.compute.cells import run_cell
+
+            source = self.shell.transform_cell(cell)
+            remote = run_cell(
+                args.compute, source, self.shell.user_ns, spec, wait=not args.no_wait, show=display
+            )
+            return remote if args.no_wait else None
+        if args.no_wait:
+            raise UsageError("--no-wait needs --compute NAME (a cell in the kernel always waits).")
+        run_cell_tracked(self.shell, cell, spec, monitor=not args.no_monitor)
 
     @line_magic
     @magic_arguments()

@@ -1,0 +1,482 @@
+"""What the side panel shows: experiments, pages of runs, one run, a metric chart, an artifact.
+
+Every function returns the JSON-ready dict of the REST API (docs in README "REST API"), so the
+server's handlers only validate and forward. On the workspace's embedded SQLite store the reads go
+through `SqlReader` (same answers as MLflow's search, in milliseconds on 10,000 runs); on a
+tracking server they go through ``MlflowClient``.
+
+JSON has no NaN or infinity: such metric values are sent as ``null``.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import mimetypes
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from mlflow.entities import Run, ViewType
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST, ErrorCode
+from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME
+from mlflow.utils.search_utils import SearchUtils
+
+import nbstudio
+from nbstudio.errors import NotFoundError, QueryError
+from nbstudio.session import Session, get_session
+from nbstudio.tracking.context import TAG_NOTEBOOK
+from nbstudio.tracking.downsample import downsample_minmax
+from nbstudio.tracking.sqlreader import RunRecord, SqlReader, Unsupported
+
+TAG_PRIMARY_METRIC = "nbstudio.primary_metric"
+# The tags a run summary needs; a page of runs loads only these.
+SUMMARY_TAGS = (MLFLOW_RUN_NAME, MLFLOW_PARENT_RUN_ID, TAG_PRIMARY_METRIC)
+MAX_PAGE_SIZE = 500
+MAX_ARTIFACTS = 500
+MAX_CHILDREN = 1000
+MAX_TEXT_BYTES = 1024 * 1024
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".svg"}
+
+
+# -- plumbing ----------------------------------------------------------------------------------
+def _reader(session: Session) -> SqlReader | None:
+    """The fast SQL reader when the store is MLflow's SQLAlchemy store on SQLite, else None."""
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    store = session.client()._tracking_client.store
+    if isinstance(store, SqlAlchemyStore) and store.db_type == "sqlite":
+        return SqlReader(store)
+    return None
+
+
+def _json_float(value: float | None) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return value
+
+
+def _not_found(exc: MlflowException) -> bool:
+    return exc.error_code == ErrorCode.Name(RESOURCE_DOES_NOT_EXIST)
+
+
+def _record_from_run(run: Run, tag_keys: Sequence[str] | None = None) -> RunRecord:
+    info, data = run.info, run.data
+    tags = dict(data.tags)
+    if tag_keys is not None:
+        tags = {k: v for k, v in tags.items() if k in tag_keys}
+    return RunRecord(
+        run_id=info.run_id,
+        run_name=info.run_name,
+        experiment_id=str(info.experiment_id),
+        status=info.status,
+        start_time=info.start_time,
+        end_time=info.end_time,
+        artifact_uri=info.artifact_uri,
+        lifecycle_stage=info.lifecycle_stage,
+        params=dict(data.params),
+        metrics=dict(data.metrics),
+        tags=tags,
+    )
+
+
+def run_summary(record: RunRecord) -> dict[str, Any]:
+    """A run as the API's RunSummary."""
+    duration = None
+    if record.start_time is not None and record.end_time is not None:
+        duration = max(0, record.end_time - record.start_time) / 1000.0
+    primary_key = record.tags.get(TAG_PRIMARY_METRIC) or min(record.metrics, default=None)
+    primary = None
+    if primary_key is not None:
+        primary = {"key": primary_key, "value": _json_float(record.metrics.get(primary_key))}
+    return {
+        "run_id": record.run_id,
+        "run_name": record.run_name,
+        "experiment_id": record.experiment_id,
+        "status": record.status,
+        "start_time": record.start_time,
+        "end_time": record.end_time,
+        "duration": duration,
+        "params": dict(sorted(record.params.items())),
+        "metrics": {k: _json_float(v) for k, v in sorted(record.metrics.items())},
+        "parent_run_id": record.tags.get(MLFLOW_PARENT_RUN_ID),
+        "primary_metric": primary,
+    }
+
+
+# -- workspace and experiments -----------------------------------------------------------------
+def workspace_info(session: Session | None = None) -> dict[str, Any]:
+    """Where the workspace is and which store it uses."""
+    session = session or get_session()
+    ws = session.workspace
+    return {
+        "root": str(ws.root),
+        "tracking_uri": ws.tracking_uri,
+        "artifact_root": str(ws.artifact_root),
+        "default_experiment": session.default_experiment(),
+        "embedded_store": ws.uses_embedded_store,
+        "version": nbstudio.__version__,
+    }
+
+
+def list_experiments(session: Session | None = None) -> dict[str, Any]:
+    """Active experiments with their run counts, newest activity first."""
+    session = session or get_session()
+    session.workspace  # noqa: B018 - opens the store
+    client = session.client()
+    experiments = _active_experiments(client)
+    reader = _reader(session)
+    if reader is not None:
+        stats = {k: (v.run_count, v.last_activity) for k, v in reader.experiment_stats().items()}
+    else:
+        stats = {e.experiment_id: _client_stats(client, e.experiment_id) for e in experiments}
+    rows = []
+    for experiment in experiments:
+        count, last = stats.get(str(experiment.experiment_id), (0, None))
+        rows.append(
+            {
+                "experiment_id": str(experiment.experiment_id),
+                "name": experiment.name,
+                "run_count": count,
+                "last_activity": last,
+                "lifecycle_stage": experiment.lifecycle_stage,
+            }
+        )
+    rows.sort(key=lambda r: (r["last_activity"] is not None, r["last_activity"] or 0), reverse=True)
+    return {"experiments": rows}
+
+
+def _active_experiments(client: Any) -> list[Any]:
+    found, token = [], None
+    while True:
+        page = client.search_experiments(ViewType.ACTIVE_ONLY, max_results=1000, page_token=token)
+        found.extend(page)
+        token = page.token
+        if not token:
+            return found
+
+
+def _client_stats(client: Any, experiment_id: str) -> tuple[int, int | None]:
+    """Run count and last activity through the REST API of a tracking server (paged)."""
+    count, last, token = 0, None, None
+    while True:
+        page = client.search_runs([experiment_id], max_results=1000, page_token=token)
+        for run in page:
+            count += 1
+            for t in (run.info.start_time, run.info.end_time):
+                if t is not None and (last is None or t > last):
+                    last = t
+        token = page.token
+        if not token:
+            return count, last
+
+
+# -- runs --------------------------------------------------------------------------------------
+def _page_offset(page_token: str | None) -> int:
+    try:
+        offset = SearchUtils.parse_start_offset_from_page_token(page_token)
+    except (MlflowException, UnicodeDecodeError, AttributeError) as exc:
+        raise QueryError(f"Invalid page_token {page_token!r}: {_message(exc)}") from None
+    if offset < 0:
+        raise QueryError(f"Invalid page_token {page_token!r}: negative offset.")
+    return offset
+
+
+def _message(exc: BaseException) -> str:
+    text = exc.message if isinstance(exc, MlflowException) else str(exc)
+    return " ".join(str(text).split())
+
+
+def search_runs(
+    experiment_ids: Sequence[str] | None = None,
+    filter_string: str = "",
+    order_by: Sequence[str] | None = None,
+    page_size: int = 50,
+    page_token: str | None = None,
+    session: Session | None = None,
+) -> dict[str, Any]:
+    """One page of active runs, newest first unless ``order_by`` says otherwise.
+
+    ``filter_string`` and ``order_by`` use MLflow's search syntax with MLflow's semantics;
+    ``page_token`` is the ``next_page_token`` of the previous page. All active experiments are
+    searched when ``experiment_ids`` is empty.
+    """
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise QueryError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}.")
+    session = session or get_session()
+    session.workspace  # noqa: B018 - opens the store
+    client = session.client()
+    reader = _reader(session)
+    if experiment_ids:
+        for experiment_id in experiment_ids:
+            _check_experiment(session, reader, experiment_id)
+        ids = [str(e) for e in experiment_ids]
+    else:
+        ids = [e.experiment_id for e in _active_experiments(client)]
+        if not ids:
+            return {"runs": [], "next_page_token": None}
+    filter_string = filter_string or ""
+    order = list(order_by or [])
+    offset = _page_offset(page_token)
+    if reader is not None:
+        try:
+            run_ids, more = reader.search_run_ids(ids, filter_string, order, page_size, offset)
+        except Unsupported:
+            pass
+        except MlflowException as exc:
+            raise QueryError(_bad_search(filter_string, order, exc)) from None
+        else:
+            records = reader.load_runs(run_ids, SUMMARY_TAGS)
+            token = SearchUtils.create_page_token(offset + page_size).decode() if more else None
+            return {"runs": [run_summary(r) for r in records], "next_page_token": token}
+    try:
+        page = client.search_runs(
+            ids,
+            filter_string,
+            ViewType.ACTIVE_ONLY,
+            max_results=page_size,
+            order_by=order,
+            page_token=page_token or None,
+        )
+    except MlflowException as exc:
+        raise QueryError(_bad_search(filter_string, order, exc)) from None
+    token = page.token.decode() if isinstance(page.token, bytes) else page.token
+    return {
+        "runs": [run_summary(_record_from_run(r, SUMMARY_TAGS)) for r in page],
+        "next_page_token": token or None,
+    }
+
+
+def _bad_search(filter_string: str, order_by: Sequence[str], exc: MlflowException) -> str:
+    what = f"filter {filter_string!r}" if filter_string else "search"
+    if order_by:
+        what += f" ordered by {list(order_by)!r}"
+    return f"Invalid {what}: {_message(exc)}"
+
+
+def _check_experiment(session: Session, reader: SqlReader | None, experiment_id: str) -> None:
+    if reader is not None:
+        if not reader.experiment_exists(experiment_id):
+            raise NotFoundError(f"No experiment with id {experiment_id!r}.")
+        return
+    try:
+        session.client().get_experiment(experiment_id)
+    except MlflowException as exc:
+        if _not_found(exc) or exc.error_code == "INVALID_PARAMETER_VALUE":
+            raise NotFoundError(f"No experiment with id {experiment_id!r}.") from None
+        raise
+
+
+def _load_run(session: Session, reader: SqlReader | None, run_id: str) -> RunRecord:
+    if reader is not None:
+        found = reader.load_runs([run_id])
+        if not found:
+            raise NotFoundError(f"No run with id {run_id!r}.")
+        return found[0]
+    try:
+        return _record_from_run(session.client().get_run(run_id))
+    except MlflowException as exc:
+        if _not_found(exc) or exc.error_code == "INVALID_PARAMETER_VALUE":
+            raise NotFoundError(f"No run with id {run_id!r}.") from None
+        raise
+
+
+def get_run(run_id: str, session: Session | None = None) -> dict[str, Any]:
+    """One run with all its tags, its artifacts (recursive, at most 500) and its child runs."""
+    session = session or get_session()
+    session.workspace  # noqa: B018 - opens the store
+    reader = _reader(session)
+    record = _load_run(session, reader, run_id)
+    run = run_summary(record)
+    run["tags"] = dict(sorted(record.tags.items()))
+    run["notebook"] = record.tags.get(TAG_NOTEBOOK)
+    run["source_name"] = record.tags.get("mlflow.source.name")
+    children = search_runs(
+        [record.experiment_id],
+        f"tags.`{MLFLOW_PARENT_RUN_ID}` = '{run_id}'",
+        page_size=MAX_PAGE_SIZE,
+        session=session,
+    )
+    child_runs = children["runs"]
+    while children["next_page_token"] and len(child_runs) < MAX_CHILDREN:
+        children = search_runs(
+            [record.experiment_id],
+            f"tags.`{MLFLOW_PARENT_RUN_ID}` = '{run_id}'",
+            page_size=MAX_PAGE_SIZE,
+            page_token=children["next_page_token"],
+            session=session,
+        )
+        child_runs.extend(children["runs"])
+    return {"run": run, "artifacts": _list_artifacts(record), "children": child_runs}
+
+
+def _artifact_repo(record: RunRecord) -> Any:
+    from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+    return get_artifact_repository(record.artifact_uri)
+
+
+def _list_artifacts(record: RunRecord) -> list[dict[str, Any]]:
+    """Depth-first listing of the run's artifacts, at most `MAX_ARTIFACTS` entries."""
+    if not record.artifact_uri:
+        return []
+    local = _local_root(record.artifact_uri)
+    if local is not None and not local.is_dir():
+        return []
+    repo = _artifact_repo(record)
+    found: list[dict[str, Any]] = []
+
+    def walk(path: str | None) -> None:
+        for info in repo.list_artifacts(path):
+            if len(found) >= MAX_ARTIFACTS:
+                return
+            found.append(
+                {
+                    "path": info.path,
+                    "is_dir": info.is_dir,
+                    "file_size": None if info.is_dir else info.file_size,
+                }
+            )
+            if info.is_dir:
+                walk(info.path)
+
+    walk(None)
+    return found
+
+
+def metric_history(
+    run_id: str, key: str, max_points: int = 2000, session: Session | None = None
+) -> dict[str, Any]:
+    """A metric's history in step order, downsampled (min/max per bucket) to ``max_points``."""
+    if not 10 <= max_points <= 10_000:
+        raise QueryError(f"max_points must be between 10 and 10000, got {max_points}.")
+    session = session or get_session()
+    session.workspace  # noqa: B018 - opens the store
+    reader = _reader(session)
+    if reader is not None:
+        total, kept = reader.metric_history_minmax(run_id, key, max_points)
+        if not total:
+            _load_run(session, reader, run_id)  # a 404 if the run is unknown
+    else:
+        _load_run(session, reader, run_id)
+        history = session.client().get_metric_history(run_id, key)
+        points = sorted((m.step, m.timestamp, m.value) for m in history)
+        total = len(points)
+        kept = downsample_minmax(points, max_points, value=_third, x=_first)
+        if len({p[0] for p in kept}) == 1:  # one step for all: the time is the axis
+            kept = downsample_minmax(points, max_points, value=_third, x=_second)
+    return {
+        "key": key,
+        "total_points": total,
+        "downsampled": len(kept) < total,
+        "points": [{"step": s, "timestamp": t, "value": _json_float(v)} for s, t, v in kept],
+    }
+
+
+def _first(point: tuple[int, int, float]) -> int:
+    return point[0]
+
+
+def _second(point: tuple[int, int, float]) -> int:
+    return point[1]
+
+
+def _third(point: tuple[int, int, float]) -> float:
+    return point[2]
+
+
+# -- artifacts ---------------------------------------------------------------------------------
+def _local_root(artifact_uri: str) -> Path | None:
+    parsed = urlparse(artifact_uri)
+    if parsed.scheme == "file":
+        return Path(unquote(parsed.path))
+    if parsed.scheme == "" and artifact_uri.startswith("/"):
+        return Path(artifact_uri)
+    return None
+
+
+def _clean_artifact_path(path: str) -> str:
+    """The artifact path as POSIX parts, refusing anything that could leave the run's folder."""
+    if not path or "\x00" in path or "\\" in path:
+        raise QueryError(f"Invalid artifact path {path!r}.")
+    pure = PurePosixPath(path)
+    if pure.is_absolute() or any(part in ("..", ".") for part in pure.parts):
+        raise QueryError(
+            f"Invalid artifact path {path!r}: it must stay inside the run's artifacts."
+        )
+    return pure.as_posix()
+
+
+def artifact_preview(run_id: str, path: str, session: Session | None = None) -> dict[str, Any]:
+    """A preview of one artifact file: text (first 1 MB), an image as a data URL, or binary."""
+    clean = _clean_artifact_path(path)
+    session = session or get_session()
+    session.workspace  # noqa: B018 - opens the store
+    record = _load_run(session, _reader(session), run_id)
+    if not record.artifact_uri:
+        raise NotFoundError(f"Run {run_id} has no artifact {clean!r}.")
+    local = _local_root(record.artifact_uri)
+    if local is not None:
+        return _preview_file(_local_file(local, clean, run_id), clean)
+    with tempfile.TemporaryDirectory(prefix="nbstudio-artifact-") as tmp:
+        parent = str(PurePosixPath(clean).parent)
+        repo = _artifact_repo(record)
+        listing = {i.path: i for i in repo.list_artifacts(None if parent == "." else parent)}
+        info = listing.get(clean)
+        if info is None:
+            raise NotFoundError(f"Run {run_id} has no artifact {clean!r}.")
+        if info.is_dir:
+            raise QueryError(f"Artifact {clean!r} is a folder; ask for a file inside it.")
+        return _preview_file(Path(repo.download_artifacts(clean, tmp)), clean)
+
+
+def _local_file(root: Path, clean: str, run_id: str) -> Path:
+    base = root.resolve()
+    target = (base / clean).resolve()
+    if not target.is_relative_to(base):  # a symlink pointing outside the run's artifacts
+        raise QueryError(
+            f"Invalid artifact path {clean!r}: it must stay inside the run's artifacts."
+        )
+    if not target.exists():
+        raise NotFoundError(f"Run {run_id} has no artifact {clean!r}.")
+    if target.is_dir():
+        raise QueryError(f"Artifact {clean!r} is a folder; ask for a file inside it.")
+    return target
+
+
+def _preview_file(file: Path, clean: str) -> dict[str, Any]:
+    size = file.stat().st_size
+    result: dict[str, Any] = {"path": clean, "size": size}
+    if file.suffix.lower() in IMAGE_TYPES:
+        result["kind"] = "image"
+        result["truncated"] = size > MAX_IMAGE_BYTES
+        if size <= MAX_IMAGE_BYTES:
+            mime = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+            data = base64.b64encode(file.read_bytes()).decode("ascii")
+            result["data_url"] = f"data:{mime};base64,{data}"
+        return result
+    with file.open("rb") as fh:
+        chunk = fh.read(MAX_TEXT_BYTES)
+    truncated = size > MAX_TEXT_BYTES
+    text = _as_text(chunk, truncated)
+    if text is None:
+        result.update(kind="binary", truncated=False)
+    else:
+        result.update(kind="text", truncated=truncated, text=text)
+    return result
+
+
+def _as_text(chunk: bytes, truncated: bool) -> str | None:
+    """UTF-8 text, or None for binary; a character cut by the 1 MB limit is dropped."""
+    if b"\x00" in chunk:
+        return None
+    try:
+        return chunk.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if truncated and exc.start >= len(chunk) - 3:
+            return chunk[: exc.start].decode("utf-8", errors="strict")
+        return None

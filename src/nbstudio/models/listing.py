@@ -37,16 +37,20 @@ def list_models_json(session: Session | None = None) -> dict[str, Any]:
                 "status": version.status,
                 "source": version.source,
                 "creation_timestamp": version.creation_timestamp,
-                "aliases": sorted(version.aliases or []),
+                "aliases": [],  # filled from the model's alias table below
             }
         )
     rows = []
     for model in sorted(models, key=lambda m: m.name):
+        # A version search does not return aliases on every store: the model's table does.
+        aliases = {k: str(v) for k, v in sorted((model.aliases or {}).items())}
+        for version in versions.get(model.name, []):
+            version["aliases"] = [a for a, v in aliases.items() if v == version["version"]]
         rows.append(
             {
                 "name": model.name,
                 "description": model.description or "",
-                "aliases": {k: str(v) for k, v in sorted((model.aliases or {}).items())},
+                "aliases": aliases,
                 "versions": sorted(
                     versions.get(model.name, []), key=lambda v: int(v["version"]), reverse=True
                 ),

@@ -1,0 +1,156 @@
+"""Request handlers of the REST API: each validates its input and calls one core function.
+
+Core functions block (SQLite, files, MLflow REST calls), so they run in a worker thread and the
+server's event loop stays free for JupyterLab. An `NbstudioError` becomes a JSON ``{"message"}``
+answer: 404 for `NotFoundError`, 400 for any other; nothing a user sends produces a 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+import tornado.web
+from jupyter_server.base.handlers import APIHandler
+
+from nbstudio.errors import NbstudioError, NotFoundError
+
+
+def core(dotted: str) -> Callable[..., Any]:
+    """``"package.module:function"`` imported on first use: loading the extension stays cheap."""
+    module, name = dotted.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+class NbstudioHandler(APIHandler):
+    """Base handler: runs a core call in a thread and answers its result (or error) as JSON."""
+
+    async def answer(self, dotted: str, *args: Any, **kwargs: Any) -> None:
+        self.finish(json.dumps(await self.call(dotted, *args, **kwargs), allow_nan=False))
+
+    async def call(self, dotted: str, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await asyncio.to_thread(core(dotted), *args, **kwargs)
+        except NotFoundError as exc:
+            raise tornado.web.HTTPError(404, _one_line(exc)) from None
+        except NbstudioError as exc:
+            raise tornado.web.HTTPError(400, _one_line(exc)) from None
+
+    def int_argument(self, name: str, default: int, low: int, high: int) -> int:
+        raw = self.get_query_argument(name, None)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise tornado.web.HTTPError(
+                400, f"{name} must be a whole number, not {raw!r}."
+            ) from None
+        if not low <= value <= high:
+            raise tornado.web.HTTPError(
+                400, f"{name} must be between {low} and {high}, got {value}."
+            )
+        return value
+
+    def json_body(self) -> dict[str, Any]:
+        if not self.request.body:
+            return {}
+        try:
+            body = json.loads(self.request.body)
+        except ValueError:
+            raise tornado.web.HTTPError(400, "The request body is not valid JSON.") from None
+        if not isinstance(body, dict):
+            raise tornado.web.HTTPError(400, "The request body must be a JSON object.")
+        return body
+
+
+def _one_line(exc: BaseException) -> str:
+    # tornado %-formats a log message only when given arguments; keep it one line.
+    return " ".join(str(exc).split())
+
+
+class WorkspaceHandler(NbstudioHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        await self.answer("nbstudio.tracking.browse:workspace_info")
+
+
+class ExperimentsHandler(NbstudioHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        await self.answer("nbstudio.tracking.browse:list_experiments")
+
+
+class RunsHandler(NbstudioHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        experiment_ids = [e for e in self.get_query_arguments("experiment_id") if e]
+        page_size = self.int_argument("page_size", 50, 1, 500)
+        await self.answer(
+            "nbstudio.tracking.browse:search_runs",
+            experiment_ids=experiment_ids,
+            filter_string=self.get_query_argument("filter", ""),
+            order_by=[o for o in self.get_query_arguments("order_by") if o],
+            page_size=page_size,
+            page_token=self.get_query_argument("page_token", None) or None,
+        )
+
+
+class RunHandler(NbstudioHandler):
+    @tornado.web.authenticated
+    async def get(self, run_id: str) -> None:
+        await self.answer("nbstudio.tracking.browse:get_run", run_id)
+
+
+class MetricHistoryHandler(NbstudioHandler):
+    @tornado.web.authenticated
+    async def get(self, run_id: str, key: str) -> None:
+        max_points = self.int_argument("max_points", 2000, 10, 10_000)
+        await self.answer("nbstudio.tracking.browse:metric_history", run_id, key, max_points)
+
+
+class ArtifactHandler(NbstudioHandler):
+    @tornado.web.authenticated
+    async def get(self, run_id: str, path: str) -> None:
+        await self.answer("nbstudio.tracking.browse:artifact_preview", run_id, path)
+
+
+class ModelsHandler(NbstudioHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        await self.answer("nbstudio.models.listing:list_models_json")
+
+
+class ComputeHandler(NbstudioHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        targets = await self.call("nbstudio.compute.api:list_targets")
+        self.finish(json.dumps({"targets": targets}, allow_nan=False))
+
+
+class ComputeActionHandler(NbstudioHandler):
+    @tornado.web.authenticated
+    async def post(self, name: str, action: str) -> None:
+        body = self.json_body()
+        try:  # an unknown target is a 404, a bad action or body a 400
+            await self.call("nbstudio.compute.api:get_target", name)
+        except tornado.web.HTTPError as exc:
+            raise tornado.web.HTTPError(404, exc.log_message) from None
+        await self.answer("nbstudio.compute.api:act", name, action, **body)
+
+
+class SweepsHandler(NbstudioHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        sweeps = await self.call("nbstudio.sweep.api:list_sweeps")
+        self.finish(json.dumps({"sweeps": sweeps}, allow_nan=False))
+
+
+class EndpointsHandler(NbstudioHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        endpoints = await self.call("nbstudio.endpoints.api:list_endpoints")
+        self.finish(json.dumps({"endpoints": endpoints}, allow_nan=False))

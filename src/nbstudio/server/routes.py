@@ -1,0 +1,41 @@
+"""The URL table of the REST API. Add a feature's route with one line in `ROUTES`.
+
+Patterns are relative to ``<base_url>nbstudio/api/``; run ids never contain ``/``, metric keys and
+artifact paths may (tornado URL-decodes the captured groups).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jupyter_server.utils import url_path_join
+
+from nbstudio.server import handlers as h
+
+API_PREFIX = "nbstudio/api"
+
+ROUTES: list[tuple[str, type[h.NbstudioHandler]]] = [
+    (r"workspace", h.WorkspaceHandler),
+    (r"experiments", h.ExperimentsHandler),
+    (r"runs", h.RunsHandler),
+    (r"runs/(?P<run_id>[^/]+)", h.RunHandler),
+    (r"runs/(?P<run_id>[^/]+)/metrics/(?P<key>.+)", h.MetricHistoryHandler),
+    (r"runs/(?P<run_id>[^/]+)/artifacts/(?P<path>.+)", h.ArtifactHandler),
+    (r"models", h.ModelsHandler),
+    (r"compute", h.ComputeHandler),
+    (r"compute/(?P<name>[^/]+)/(?P<action>[^/]+)", h.ComputeActionHandler),
+    (r"sweeps", h.SweepsHandler),
+    (r"endpoints", h.EndpointsHandler),
+]
+
+
+def setup_route_handlers(web_app: Any) -> None:
+    """Register every route of `ROUTES` on the server's tornado application."""
+    base_url = web_app.settings["base_url"]
+    web_app.add_handlers(
+        ".*$",
+        [
+            (url_path_join(base_url, API_PREFIX, pattern) + "/?$", handler)
+            for pattern, handler in ROUTES
+        ],
+    )

@@ -136,7 +136,9 @@ def build_store(root: Path) -> Store:
     ]
     for first in range(0, len(points), 1000):
         client.log_batch(store.history, metrics=points[first : first + 1000])
-    client.log_batch(store.history, params=[], tags=[RunTag("kind", "long")])
+    # Plain log_metric without a step: every point at step 0, only time moves.
+    flat = [Metric("plain", float(k % 17), T0 + 10 * k, 0) for k in range(300)]
+    client.log_batch(store.history, metrics=flat, tags=[RunTag("kind", "long")])
     client.set_terminated(store.history, "FINISHED")
     return store
 

@@ -181,6 +181,7 @@ def test_client_path_equals_sql_path(session, populated, monkeypatch) -> None:
         "page": browse.search_runs([populated.exp_a], "metrics.m0 > 0.3", ["metrics.m1 DESC"]),
         "run": browse.get_run(populated.parent, session),
         "history": browse.metric_history(populated.history, "train/loss", 100, session),
+        "flat": browse.metric_history(populated.history, "plain", 20, session),
     }
     monkeypatch.setattr(browse, "_reader", lambda session: None)
     client = {
@@ -188,6 +189,7 @@ def test_client_path_equals_sql_path(session, populated, monkeypatch) -> None:
         "page": browse.search_runs([populated.exp_a], "metrics.m0 > 0.3", ["metrics.m1 DESC"]),
         "run": browse.get_run(populated.parent, session),
         "history": browse.metric_history(populated.history, "train/loss", 100, session),
+        "flat": browse.metric_history(populated.history, "plain", 20, session),
     }
     # Rule: both backends give the same JSON for the same store.
     assert sql == client
@@ -218,7 +220,7 @@ def test_metric_history_sql_equals_python_downsampling(session, populated) -> No
     for max_points in (10, 11, 100, 2000):
         total, points = reader.metric_history_minmax(populated.history, "train/loss", max_points)
         expected = downsample_minmax(full, max_points, value=lambda p: p[2], x=lambda p: p[0])
-        # Rule: SQLite's grouped min/max gives exactly the pure function's points.
+        # Rule: SQLite's per-bucket picks are exactly the pure function's points.
         assert total == 5000
         assert len(points) <= max_points
         assert [(s, t) for s, t, _ in points] == [(s, t) for s, t, _ in expected]
@@ -240,6 +242,20 @@ def test_metric_history_api_shape(session, populated) -> None:
     assert len(short["points"]) == 5000
     assert short["points"][777]["value"] is None
     assert all(math.isfinite(p["value"]) for i, p in enumerate(short["points"]) if i != 777)
+
+
+def test_metric_history_at_one_step_is_cut_by_time(session, populated) -> None:
+    from nbstudio.tracking import browse
+
+    out = browse.metric_history(populated.history, "plain", 20, session)
+    times = [p["timestamp"] for p in out["points"]]
+    # Rule: a history logged without steps is cut by time: ends kept, extremes 0 and 16 kept.
+    assert out["total_points"] == 300
+    assert len(out["points"]) <= 20
+    assert times == sorted(times)
+    assert times[0] == 1_700_000_000_000  # conftest's T0: the first point
+    assert times[-1] == 1_700_000_000_000 + 10 * 299
+    assert {0.0, 16.0} <= {p["value"] for p in out["points"]}
 
 
 def test_metric_history_unknown_run_and_key(session, populated) -> None:

@@ -293,53 +293,39 @@ class SqlReader:
     ) -> tuple[int, list[tuple[int, int, float]]]:
         """(total points, chart points) of one metric, downsampled inside SQLite.
 
-        Same result as ``downsample_minmax(history, max_points, x=step)`` (equal-width step
-        buckets; timestamps instead when every point has the same step). Fetching 100,000 rows
-        into Python costs more than the whole budget of a chart; two grouped scans of the
-        metrics table's covering index cost a fraction of it.
+        Same points as ``downsample_minmax(history, max_points, x=step)``: equal-width step
+        buckets, each giving its lowest and highest point (earliest on ties, NaN last). Fetching
+        100,000 rows into Python costs more than a chart's whole budget; here SQLite walks its
+        (run, key, step) index once per bucket and returns only the ids of the chosen rows. A
+        history logged at a single step (plain ``log_metric``) is cut by time in Python.
         """
         where = (SqlMetric.run_uuid == run_id, SqlMetric.key == key)
-        row_columns = (SqlMetric.step, SqlMetric.timestamp, SqlMetric.value, SqlMetric.is_nan)
         with self.store.ManagedSessionMaker() as session:
 
             def scalar(stmt: Any) -> Any:
                 return session.execute(stmt).scalar()
 
-            # One min() or max() per query: SQLite answers each from an index in O(log n).
-            axis = SqlMetric.step
-            lo = scalar(sa.select(sa.func.min(axis)).where(*where))
-            if lo is None:
-                return 0, []
-            hi = scalar(sa.select(sa.func.max(axis)).where(*where))
-            if lo == hi:  # everything logged at one step (plain log_metric): use time instead
-                axis = SqlMetric.timestamp
-                lo = scalar(sa.select(sa.func.min(axis)).where(*where))
-                hi = scalar(sa.select(sa.func.max(axis)).where(*where))
+            total = scalar(sa.select(sa.func.count()).select_from(SqlMetric).where(*where))
+            if total <= max_points:
+                return total, self.metric_history(run_id, key) if total else []
+            # One min() or max() per query: SQLite answers each from the index in O(log n).
+            lo = scalar(sa.select(sa.func.min(SqlMetric.step)).where(*where))
+            hi = scalar(sa.select(sa.func.max(SqlMetric.step)).where(*where))
             buckets = (max_points - 2) // 2
             span = hi - lo + 1
-            if lo == hi or span * buckets >= 2**62:  # no axis to cut, or integer overflow
+            if lo == hi or span * buckets >= 2**62:  # one step for all, or integer overflow
                 from nbstudio.tracking.downsample import downsample_minmax
 
                 points = self.metric_history(run_id, key)
-                return len(points), downsample_minmax(points, max_points, value=_third)
-            bucket = (axis - lo) * buckets // span
-            finite = sa.case((SqlMetric.is_nan == sa.true(), None), else_=SqlMetric.value)
-            # A lone min()/max() aggregate takes its other columns from the row holding the
-            # extreme (SQLite's documented bare-column rule): each bucket's min and max rows.
-            lows = session.execute(
-                sa.select(sa.func.count(), sa.func.min(finite), *row_columns)
-                .where(*where)
-                .group_by(bucket)
-            ).all()
-            total = sum(row[0] for row in lows)
-            if total <= max_points:
-                return total, self.metric_history(run_id, key)
-            highs = session.execute(
-                sa.select(sa.func.max(finite), *row_columns).where(*where).group_by(bucket)
-            ).all()
-            ends = [self._end_row(session, where, axis, last) for last in (False, True)]
-        rows = {tuple(r[-4:]) for r in (*lows, *highs, *ends)}
-        return total, [_point(r) for r in sorted(rows)]
+                by_time = downsample_minmax(points, max_points, value=_third, x=_second)
+                return len(points), by_time
+            params = {"run": run_id, "key": key, "lo": lo, "span": span, "buckets": buckets}
+            picked = session.execute(_BUCKET_EXTREMES, params).all()
+            ids = sorted({i for row in picked for i in row if i is not None})
+            rows = session.execute(_ROWS_BY_ID, {"ids": ids}).all()
+            ends = [self._end_row(session, where, SqlMetric.step, last) for last in (False, True)]
+        kept = {tuple(r) for r in (*rows, *ends)}
+        return total, [_point(r) for r in sorted(kept)]
 
     @staticmethod
     def _end_row(session: Any, where: Sequence[Any], axis: Any, last: bool) -> Any:
@@ -357,12 +343,33 @@ class SqlReader:
         ).one()
 
 
+# Bucket k of the step axis is [lo + ceil(k * span / buckets), lo + ceil((k + 1) * span / buckets)),
+# as in downsample._by_x_range. For each bucket, two index range scans pick the rowid of its lowest
+# and of its highest point: NaN last, then the earliest point on ties.
+_BUCKET = "FROM metrics WHERE run_uuid = :run AND key = :key AND step >= b.start AND step < b.stop"
+_BUCKET_EXTREMES = sa.text(
+    "WITH RECURSIVE b(k, start, stop) AS ("
+    " SELECT 0, :lo, :lo + (:span + :buckets - 1) / :buckets"
+    " UNION ALL SELECT k + 1, stop, :lo + ((k + 2) * :span + :buckets - 1) / :buckets"
+    " FROM b WHERE k + 1 < :buckets)"
+    f" SELECT (SELECT rowid {_BUCKET} ORDER BY is_nan, value, step, timestamp LIMIT 1),"
+    f" (SELECT rowid {_BUCKET} ORDER BY is_nan, value DESC, step, timestamp LIMIT 1)"
+    " FROM b"
+)
+_ROWS_BY_ID = sa.text(
+    "SELECT step, timestamp, value, is_nan FROM metrics WHERE rowid IN :ids"
+).bindparams(sa.bindparam("ids", expanding=True))
+
 _HISTORY_ORDER = (SqlMetric.step, SqlMetric.timestamp, SqlMetric.value, SqlMetric.is_nan)
 
 
 def _point(row: Sequence[Any]) -> tuple[int, int, float]:
     step, timestamp, value, is_nan = row
     return step, timestamp, float("nan") if is_nan else value
+
+
+def _second(point: tuple[int, int, float]) -> int:
+    return point[1]
 
 
 def _third(point: tuple[int, int, float]) -> float:

@@ -1,0 +1,259 @@
+"""Panel REST API on a large store vs MLflow's own calls, measured in the same run.
+
+Fills a fresh workspace store with 10,000 runs (5 params, 5 metrics each) plus one run with a
+100,000-point metric, starts a real jupyter server with the nbstudio extension, then times:
+
+(a) the first page of the 50 newest runs vs ``MlflowClient().search_runs(max_results=50)``
+    (target: at most 1.5x MLflow);
+(b) a page of 50 filtered on one metric and ordered by another (``metrics.m0 > 0.5``,
+    ``metrics.m1 DESC``) vs the same MlflowClient call (target: at least 10x faster);
+(c) the 100,000-point history downsampled to at most 2,000 points vs ``get_metric_history`` and
+    the MLflow UI's ``get-history-bulk-interval`` store call (target: at most 100 ms).
+
+Each nbstudio figure is given through the core function and through the HTTP handler (a real
+``jupyter server`` process, token auth). Run: ``.venv/bin/python benchmarks/panel_api.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+RUNS = 10_000
+PARAMS = 5
+METRICS = 5
+LONG_POINTS = 100_000
+CHUNK = 1000
+
+
+def fill_store(root: Path) -> tuple[str, str, str]:
+    """The workspace's store with RUNS runs and one long-history run: (uri, experiment, run)."""
+    from mlflow.entities import Metric
+    from mlflow.store.tracking.dbmodels.models import (
+        SqlLatestMetric,
+        SqlMetric,
+        SqlParam,
+        SqlRun,
+        SqlTag,
+    )
+
+    from nbstudio.session import reset_session
+
+    session = reset_session(root)
+    ws = session.workspace
+    client = session.client()
+    experiment_id = session.experiment_id("bench")
+    store = client._tracking_client.store
+    artifact_location = client.get_experiment(experiment_id).artifact_location
+    rng = random.Random(7)
+    t0 = 1_700_000_000_000
+    # Bulk rows exactly as SqlAlchemyStore.create_run + log_batch + set_terminated write them,
+    # 1,000 runs per transaction: per-run client calls would take minutes (~25 ms each).
+    for first in range(0, RUNS, CHUNK):
+        with store.ManagedSessionMaker(read_only=False) as db:
+            for i in range(first, min(first + CHUNK, RUNS)):
+                run_id = uuid.uuid4().hex
+                start = t0 + i * 1000
+                name = f"run-{i:05d}"
+                db.add(
+                    SqlRun(
+                        run_uuid=run_id,
+                        name=name,
+                        artifact_uri=f"{artifact_location}/{run_id}/artifacts",
+                        experiment_id=int(experiment_id),
+                        source_type="LOCAL",
+                        source_name="",
+                        entry_point_name="",
+                        user_id="bench",
+                        status=rng.choice(["FINISHED"] * 8 + ["FAILED", "KILLED"]),
+                        start_time=start,
+                        end_time=start + rng.randint(100, 60_000),
+                        source_version="",
+                        lifecycle_stage="active",
+                    )
+                )
+                db.add(SqlTag(run_uuid=run_id, key="mlflow.runName", value=name))
+                for k in range(PARAMS):
+                    db.add(SqlParam(run_uuid=run_id, key=f"p{k}", value=str(rng.randint(0, 99))))
+                for k in range(METRICS):
+                    value = rng.random()
+                    db.add(
+                        SqlMetric(
+                            run_uuid=run_id, key=f"m{k}", value=value, timestamp=start, step=0
+                        )
+                    )
+                    db.add(
+                        SqlLatestMetric(
+                            run_uuid=run_id,
+                            key=f"m{k}",
+                            value=value,
+                            timestamp=start,
+                            step=0,
+                            is_nan=False,
+                        )
+                    )
+    long_run = client.create_run(
+        experiment_id, run_name="long-history", start_time=t0 + RUNS * 1000
+    )
+    long_id = long_run.info.run_id
+    for first in range(0, LONG_POINTS, 1000):  # MLflow's log_batch takes 1,000 metrics a call
+        batch = [
+            Metric("loss", 1.0 / (1 + s / 1000) + rng.gauss(0, 0.01), t0 + s, s)
+            for s in range(first, first + 1000)
+        ]
+        client.log_batch(long_id, metrics=batch)
+    client.set_terminated(long_id, "FINISHED")
+    return ws.tracking_uri, experiment_id, long_id
+
+
+def timed(fn: Callable[[], object], repeat: int) -> float:
+    """Median wall time of ``fn`` in seconds, after one warm-up call."""
+    fn()
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(root: Path, token: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyter_server",
+        "--no-browser",
+        "--allow-root",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        "--ServerApp.jpserver_extensions={'nbstudio': True}",
+        f"--ServerApp.root_dir={root}",
+    ]
+    proc = subprocess.Popen(
+        cmd, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy()
+    )
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def wait_ready(http: object, base: str, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("jupyter server exited during start-up")
+        try:
+            if http.get(f"{base}/nbstudio/api/workspace").status_code == 200:
+                return
+        except Exception:
+            pass
+        time.sleep(0.3)
+    raise SystemExit("jupyter server did not answer within 60 s")
+
+
+def main() -> None:
+    import httpx
+    from mlflow import MlflowClient
+
+    from nbstudio.tracking import browse
+
+    with tempfile.TemporaryDirectory(prefix="nbstudio-bench-") as tmp:
+        root = Path(tmp)
+        (root / "nbstudio.toml").write_text("")
+        os.chdir(root)
+        started = time.perf_counter()
+        uri, experiment_id, long_id = fill_store(root)
+        print(
+            f"store: {RUNS:,} runs x {PARAMS} params x {METRICS} metrics + one "
+            f"{LONG_POINTS:,}-point metric, filled in {time.perf_counter() - started:.1f} s"
+        )
+        client = MlflowClient(uri)
+        store = client._tracking_client.store
+        token = secrets.token_hex(16)
+        proc, base = start_server(root, token)
+        try:
+            with httpx.Client(headers={"Authorization": f"token {token}"}, timeout=120) as http:
+                wait_ready(http, base, proc)
+
+                def api(path: str, **params: object) -> None:
+                    response = http.get(f"{base}/nbstudio/api/{path}", params=params)
+                    response.raise_for_status()
+
+                rows = []
+                # (a) first page of the 50 newest runs
+                mlflow_a = timed(lambda: client.search_runs([experiment_id], max_results=50), 10)
+                core_a = timed(lambda: browse.search_runs([experiment_id], page_size=50), 10)
+                http_a = timed(lambda: api("runs", experiment_id=experiment_id, page_size=50), 10)
+                rows.append(("(a) newest 50 runs", mlflow_a, core_a, http_a, "<= 1.5x MLflow"))
+                # (b) filtered on one metric, ordered by another
+                flt, order = "metrics.m0 > 0.5", "metrics.m1 DESC"
+                mlflow_b = timed(
+                    lambda: client.search_runs(
+                        [experiment_id], flt, max_results=50, order_by=[order]
+                    ),
+                    3,
+                )
+                core_b = timed(
+                    lambda: browse.search_runs([experiment_id], flt, [order], page_size=50), 10
+                )
+                http_b = timed(
+                    lambda: api(
+                        "runs",
+                        experiment_id=experiment_id,
+                        filter=flt,
+                        order_by=order,
+                        page_size=50,
+                    ),
+                    10,
+                )
+                rows.append(("(b) m0 > 0.5 by m1 DESC", mlflow_b, core_b, http_b, ">= 10x faster"))
+                # (c) 100,000-point history
+                mlflow_c = timed(lambda: client.get_metric_history(long_id, "loss"), 3)
+                ui_c = timed(
+                    lambda: store.get_metric_history_bulk_interval(
+                        [long_id], "loss", max_results=2000, start_step=None, end_step=None
+                    ),
+                    5,
+                )
+                core_c = timed(lambda: browse.metric_history(long_id, "loss", 2000), 10)
+                http_c = timed(lambda: api(f"runs/{long_id}/metrics/loss", max_points=2000), 10)
+                rows.append(("(c) history vs get_metric_history", mlflow_c, core_c, http_c, ""))
+                rows.append(
+                    ("(c) history vs bulk-interval (UI)", ui_c, core_c, http_c, "<= 100 ms")
+                )
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    print(
+        f"{'query':36} {'MLflow':>10} {'nbstudio core':>14} {'via HTTP':>10} "
+        f"{'MLflow/core':>12} {'MLflow/HTTP':>12}  target"
+    )
+    for label, theirs, core, http_time, target in rows:
+        print(
+            f"{label:36} {theirs * 1000:8.1f}ms {core * 1000:12.1f}ms {http_time * 1000:8.1f}ms "
+            f"{theirs / core:11.1f}x {theirs / http_time:11.1f}x  {target}"
+        )
+    print("(ratio = MLflow time / nbstudio time: above 1 means nbstudio is faster)")
+
+
+if __name__ == "__main__":
+    main()

@@ -16,6 +16,7 @@ _LAZY = {
     "register_model": ("nbstudio.models.registry", "register_model"),
     "list_models": ("nbstudio.models.registry", "list_models"),
     "list_runs": ("nbstudio.tracking.queries", "list_runs"),
+    "monitor": ("nbstudio.jupyter.widgets.live", "monitor"),
     "RunSpec": ("nbstudio.tracking.run", "RunSpec"),
     "TrackedRun": ("nbstudio.tracking.run", "TrackedRun"),
     "get_session": ("nbstudio.session", "get_session"),

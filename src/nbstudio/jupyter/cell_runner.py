@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import warnings
 from typing import Any
 
 from IPython.display import display
@@ -45,12 +46,21 @@ class _QuietDisplayHook:
         return getattr(self._hook, name)
 
 
-def run_cell_tracked(shell: Any, cell: str, spec: RunSpec, show_summary: bool = True) -> RunResult:
-    """Run ``cell`` in ``shell`` as the MLflow run described by ``spec``; return its result."""
+def run_cell_tracked(
+    shell: Any, cell: str, spec: RunSpec, show_summary: bool = True, monitor: bool = False
+) -> RunResult:
+    """Run ``cell`` in ``shell`` as the MLflow run described by ``spec``; return its result.
+
+    With ``monitor`` (and a kernel to show widgets in) a live `RunMonitor` is shown above the
+    cell's output and its final state replaces the text summary.
+    """
     tracked = TrackedRun(spec)
     error: BaseException | None = None
+    live = None
     try:
         with tracked:
+            if monitor and getattr(shell, "kernel", None) is not None:
+                live = _start_monitor(tracked.run_id)
             saved_hook, sys.displayhook = sys.displayhook, _QuietDisplayHook(sys.displayhook)
             try:
                 outcome = shell.run_cell(cell, store_history=False)
@@ -62,11 +72,32 @@ def run_cell_tracked(shell: Any, cell: str, spec: RunSpec, show_summary: bool = 
     except BaseException as exc:
         if tracked.result is None or exc is not error:
             raise  # nbstudio could not start or end the run: not the cell's own error
-        if show_summary:
-            display(tracked.result)
+        _show_end(tracked.result, live, show_summary)
         _silence_second_traceback(exc, tracked.result)
         raise
     assert tracked.result is not None
-    if show_summary:
-        display(tracked.result)
+    _show_end(tracked.result, live, show_summary)
     return tracked.result
+
+
+def _start_monitor(run_id: str | None) -> Any:
+    """Display the live monitor; a monitor that cannot start never stops the run itself."""
+    from nbstudio.jupyter.widgets.live import follow_cell_run
+
+    try:
+        return follow_cell_run(run_id or "")
+    except Exception as exc:
+        warnings.warn(f"nbstudio: the live monitor is off for this run ({exc})", stacklevel=2)
+        return None
+
+
+def _show_end(result: RunResult, live: Any, show_summary: bool) -> None:
+    """The monitor's final state in place of the widget, else the text summary."""
+    if live is not None:
+        try:
+            live.finish(result.error)
+            return
+        except Exception as exc:
+            warnings.warn(f"nbstudio: cannot show the run's final state ({exc})", stacklevel=2)
+    if show_summary:
+        display(result)

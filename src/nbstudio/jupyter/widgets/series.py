@@ -1,0 +1,94 @@
+"""One metric's history as a live chart holds it: every point, and a chart-sized view of them.
+
+A chart redrawn four times a second cannot re-downsample 100,000 points each time without taking
+CPU from the training loop it watches. Min/max downsampling of consecutive buckets has a useful
+property: downsampling the first ``n0`` points once, and the points logged since on their own with
+the same points-per-bucket budget, draws the same envelope at the same density as downsampling
+everything. So the view is ``downsample_minmax(points[:n0])`` (kept) plus a downsample of the tail
+(redone per refresh), and everything is downsampled afresh only when the tail has grown to an
+eighth of ``n0``: a refresh costs O(tail), and a trace never holds more than ~1.125 x
+``max_points`` points.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from nbstudio.tracking.changes import MetricPoint
+from nbstudio.tracking.downsample import downsample_minmax
+
+#: Re-downsample everything once the new tail is this fraction of the part already downsampled.
+REBUILD_FRACTION = 8
+
+
+class MetricSeries:
+    """The points of one metric, in logging order, and their downsampled view."""
+
+    def __init__(self, key: str, max_points: int = 2000) -> None:
+        if max_points < 10:
+            raise ValueError(f"max_points must be at least 10, got {max_points}")
+        self.key = key
+        self.max_points = max_points
+        self.points: list[MetricPoint] = []
+        self.uses_steps = False
+        self._head: list[MetricPoint] = []  # downsample of points[:_head_n]
+        self._head_n = 0
+        self._view: list[MetricPoint] | None = None
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def extend(self, points: list[MetricPoint]) -> None:
+        if not points:
+            return
+        self.points.extend(points)
+        if not self.uses_steps:
+            self.uses_steps = any(step != 0 for step, _, _ in points)
+        self._view = None
+
+    @property
+    def last(self) -> MetricPoint | None:
+        return self.points[-1] if self.points else None
+
+    def visible(self) -> list[MetricPoint]:
+        """The points to draw: all of them, or a min/max downsample of ~``max_points``."""
+        if self._view is not None:
+            return self._view
+        count = len(self.points)
+        if count <= self.max_points:
+            self._view = self.points
+        elif not self._head_n or (count - self._head_n) * REBUILD_FRACTION > self._head_n:
+            self._head = downsample_minmax(self.points, self.max_points)
+            self._head_n = count
+            self._view = self._head
+        else:
+            tail = self.points[self._head_n :]
+            budget = max(2, self.max_points * len(tail) // self._head_n)
+            self._view = self._head + downsample_minmax(tail, budget)
+        return self._view
+
+    def xy(self, start_ms: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """The view as float arrays: x is the step, or seconds since ``start_ms`` without steps.
+
+        Non-finite values become NaN (a gap in the line): JSON has no infinity.
+        """
+        view = self.visible()
+        if self.uses_steps:
+            x = np.fromiter((p[0] for p in view), dtype=np.float64, count=len(view))
+        else:
+            origin = start_ms if start_ms is not None else (view[0][1] if view else 0)
+            x = np.fromiter(
+                ((p[1] - origin) / 1000 for p in view), dtype=np.float64, count=len(view)
+            )
+        y = np.fromiter(
+            (v if math.isfinite(v) else math.nan for _, _, v in view),
+            dtype=np.float64,
+            count=len(view),
+        )
+        return x, y
+
+    @property
+    def x_title(self) -> str:
+        return "step" if self.uses_steps else "time (s)"

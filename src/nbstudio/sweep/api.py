@@ -1,13 +1,81 @@
-"""Sweeps as JSON-ready dicts, for the REST API and the side panel.
-
-Filled in by the sweeps issue.
-"""
+"""Sweeps as JSON-ready dicts, for the REST API and the side panel (shape: helpers/API.md)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from mlflow.entities import ViewType
 
-def list_sweeps() -> list[dict[str, Any]]:
-    """Every sweep (parent run tagged ``nbstudio.sweep=true``) with progress and best value."""
-    return []
+from nbstudio.session import Session, get_session
+from nbstudio.sweep.errors import SweepError
+from nbstudio.sweep.history import read_trials
+from nbstudio.sweep.results import best_of, count_states
+from nbstudio.sweep.settings import TAG_SWEEP, SweepSettings
+
+MAX_SWEEPS = 100
+
+
+def list_sweeps(
+    experiment_id: str | None = None, max_results: int = MAX_SWEEPS, session: Session | None = None
+) -> list[dict[str, Any]]:
+    """Every sweep (parent run tagged ``nbstudio.sweep=true``), newest first, with progress.
+
+    Each dict: run_id, run_name, experiment_id, status, goal, primary_metric, counts (queued,
+    running, finished, killed, failed), max_total_trials, best ({value, run_id, params} or
+    None), start_time (ms).
+    """
+    session = session or get_session()
+    session.workspace  # noqa: B018 - opens the store
+    client = session.client()
+    if experiment_id is not None:
+        experiment_ids = [experiment_id]
+    else:
+        experiment_ids = [
+            e.experiment_id for e in client.search_experiments(view_type=ViewType.ACTIVE_ONLY)
+        ]
+    if not experiment_ids:
+        return []
+    parents = client.search_runs(
+        experiment_ids,
+        filter_string=f"tags.`{TAG_SWEEP}` = 'true'",
+        order_by=["attributes.start_time DESC"],
+        max_results=max_results,
+    )
+    sweeps = []
+    for parent in parents:
+        try:
+            sweeps.append(sweep_dict(client, parent))
+        except SweepError:
+            continue  # damaged tags: not shown rather than breaking the whole list
+    return sweeps
+
+
+def sweep_dict(client: Any, parent: Any) -> dict[str, Any]:
+    """One sweep as the panel shows it."""
+    settings = SweepSettings.from_tags(parent.data.tags)
+    records = read_trials(client, parent, settings.metric)
+    ended = parent.info.status != "RUNNING"
+    best = best_of(records, settings)
+    return {
+        "run_id": parent.info.run_id,
+        "run_name": parent.info.run_name,
+        "experiment_id": parent.info.experiment_id,
+        "status": parent.info.status,
+        "goal": settings.goal,
+        "primary_metric": settings.metric,
+        "counts": count_states(records, settings, ended),
+        "max_total_trials": settings.max_total_trials,
+        "best": (
+            None
+            if best is None
+            else {"value": best.value, "run_id": best.run_id, "params": _jsonable(best.params)}
+        ),
+        "start_time": parent.info.start_time,
+    }
+
+
+def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: v if isinstance(v, str | int | float | bool) or v is None else repr(v)
+        for k, v in params.items()
+    }

@@ -20,6 +20,8 @@ _LAZY = {
     "RunSpec": ("nbstudio.tracking.run", "RunSpec"),
     "TrackedRun": ("nbstudio.tracking.run", "TrackedRun"),
     "get_session": ("nbstudio.session", "get_session"),
+    "sweep": ("nbstudio.sweep.launch", "sweep"),  # the package nbstudio.sweep is callable too
+    "get_sweep": ("nbstudio.sweep.results", "get_sweep"),
 }
 
 __all__ = ["__version__", "load_ipython_extension", *sorted(_LAZY)]

@@ -103,7 +103,8 @@ class RunChanges:
     params: dict[str, str]
     """Params logged since the cursor (all of them on a first read)."""
     metrics: dict[str, list[MetricPoint]]
-    """New points per metric key, in the order they were logged."""
+    """New points per metric key, in the order they reached the store (MLflow's asynchronous
+    logging may commit a batch before an earlier one)."""
     children: list[ChildRun]
     """Child runs that appeared or changed (status, params, latest metrics) since the cursor."""
     cursor: ChangeCursor
@@ -383,7 +384,9 @@ def logged_models(run_id: str, session: Session | None = None) -> list[LoggedMod
         raise RunError(f"Cannot list the models of run {run_id}: {exc.message}") from None
     by_model: dict[str, list[str]] = {}
     for version in versions:
-        model_id = getattr(version, "model_id", None) or ""
+        # Search results leave model_id empty; the source is the logged model's models:/ URI.
+        source = version.source or ""
+        model_id = getattr(version, "model_id", None) or source.removeprefix("models:/")
         by_model.setdefault(model_id, []).append(f"{version.name}/{version.version}")
     return [
         LoggedModelRef(

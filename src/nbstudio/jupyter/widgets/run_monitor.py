@@ -134,6 +134,10 @@ class RunMonitor(widgets.VBox):
             grown.append(key)
         for child in changes.children:
             self.child_runs[child.run_id] = child
+        if grown:  # charts first: once point_counts says N, the charts hold those N points
+            self._last_html.value = static.last_values(list(self.series.values()))
+            if self.live_charts:
+                self._draw(grown)
         with self.hold_sync():
             self.run_name = changes.run_name
             self.status = changes.status
@@ -148,10 +152,6 @@ class RunMonitor(widgets.VBox):
         self._render_header()
         if changes.params:
             self._params_html.value = static.params(self.params)
-        if grown:
-            self._last_html.value = static.last_values(list(self.series.values()))
-            if self.live_charts:
-                self._draw(grown)
         if changes.children or (self.child_runs and not changes.ended):
             self._children_html.value = self.children_html()
 

@@ -12,6 +12,7 @@ eighth of ``n0``: a refresh costs O(tail), and a trace never holds more than ~1.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -24,7 +25,7 @@ REBUILD_FRACTION = 8
 
 
 class MetricSeries:
-    """The points of one metric, in logging order, and their downsampled view."""
+    """The points of one metric, sorted by x (step, or time), and their downsampled view."""
 
     def __init__(self, key: str, max_points: int = 2000) -> None:
         if max_points < 10:
@@ -40,13 +41,36 @@ class MetricSeries:
     def __len__(self) -> int:
         return len(self.points)
 
+    def _order(self, point: MetricPoint) -> tuple[int, int]:
+        step, timestamp, _ = point
+        return (step, timestamp) if self.uses_steps else (timestamp, step)
+
     def extend(self, points: list[MetricPoint]) -> None:
+        """Add points in the order they reached the store; the series stays sorted by x.
+
+        MLflow's asynchronous logging commits batches from a thread pool, so a batch can land
+        before an earlier one: such points are merged in place (a near-sorted sort is linear),
+        and the kept downsample is redone if they fall inside it.
+        """
         if not points:
             return
+        start = len(self.points)
         self.points.extend(points)
-        if not self.uses_steps:
-            self.uses_steps = any(step != 0 for step, _, _ in points)
         self._view = None
+        if not self.uses_steps and any(step != 0 for step, _, _ in points):
+            self.uses_steps = True  # x switches from time to steps: everything reorders
+            self.points.sort(key=self._order)
+            self._head_n = 0
+            return
+        order = self._order
+        tail = self.points[max(0, start - 1) :]
+        if all(order(a) <= order(b) for a, b in itertools.pairwise(tail)):
+            return
+        earliest = min(map(order, points))
+        head_end = order(self.points[self._head_n - 1]) if self._head_n else None
+        self.points.sort(key=order)
+        if head_end is not None and earliest < head_end:
+            self._head_n = 0
 
     @property
     def last(self) -> MetricPoint | None:

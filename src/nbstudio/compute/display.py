@@ -79,7 +79,7 @@ def target_text(t: Target) -> str:
     lines = [f"Compute {t.name} ({t.kind}): {state_text(t)}", f"  nodes: {nodes_text(t)}"]
     if t.cores:
         lines.append(f"  cores: {t.cores}, memory: {format_bytes(t.memory)}")
-    if t.kind == "cluster":
+    if t.kind == "cluster" and t.idle_seconds is not None:
         lines.append(
             f"  per node: {t.threads_per_node} thread(s), {format_bytes(t.memory_per_node)}; "
             f"idle nodes released after {t.idle_seconds:g} s"

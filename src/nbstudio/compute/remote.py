@@ -87,7 +87,12 @@ def workspace_context(task_id: str) -> TaskContext:
 
 
 class RemoteTask:
-    """One function running on a Dask target through `worker.run_task`, seen from the kernel."""
+    """One function running on a Dask target through `worker.run_task`, seen from the kernel.
+
+    Its result is fetched (and the Dask future released) as soon as it is ready, by a callback:
+    a finished task whose result sat in a worker's memory would be computed again, a second
+    MLflow run, if autoscaling retired that worker before the kernel asked for it.
+    """
 
     def __init__(
         self,
@@ -99,22 +104,33 @@ class RemoteTask:
         kwargs: dict,
         task_id: str | None = None,
     ) -> None:
+        import cloudpickle
+
         self.target = target
         self.task_id = task_id or uuid.uuid4().hex
-        self.owner: dict[str, str] | None = None
+        self.owner: dict[str, Any] | None = None
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
-        self._streamed = 0
-        self._echo = False
+        self._unechoed: list[tuple[int, str]] = []
+        self._echoed = 0
         self._cancel_reason: str | None = None
-        self._settled = False
+        self._finished = threading.Event()
+        self._raw: tuple[Any, BaseException | None] | None = None
         self._outcome: TaskOutcome | None = None
         self._error: BaseException | None = None
+        try:
+            payload = cloudpickle.dumps((fn, args, kwargs))
+        except Exception as exc:
+            raise ComputeError(
+                f"{getattr(fn, '__name__', fn)!r} or its arguments cannot be sent to compute "
+                f"{target!r}: {type(exc).__name__}: {exc}"
+            ) from None
         self.client = client_for(address)
         _listeners[self.task_id] = self._inbox
         ctx = workspace_context(self.task_id)
         self.future = self.client.submit(
-            run_task, ctx, fn, args, kwargs, key=f"nbstudio-{kind}-{self.task_id}", pure=False
+            run_task, ctx, payload, key=f"nbstudio-{kind}-{self.task_id}", pure=False
         )
+        self.future.add_done_callback(self._collect)
 
     # -- events from the worker --------------------------------------------------------------
     def _drain(self) -> None:
@@ -125,10 +141,14 @@ class RemoteTask:
                 return
             if "started" in msg:
                 self.owner = msg["started"]
-            for fileno, text in msg.get("chunks", ()):
-                self._streamed += len(text)
-                if self._echo:
-                    (sys.stderr if fileno == 2 else sys.stdout).write(text)
+            self._unechoed.extend((fileno, text) for fileno, text in msg.get("chunks", ()))
+
+    def _echo(self) -> None:
+        self._drain()
+        chunks, self._unechoed = self._unechoed, []
+        for fileno, text in chunks:
+            (sys.stderr if fileno == 2 else sys.stdout).write(text)
+            self._echoed += len(text)
 
     @property
     def started(self) -> bool:
@@ -136,65 +156,63 @@ class RemoteTask:
         return self.owner is not None
 
     def done(self) -> bool:
-        return self._settled or self.future.done()
+        return self._finished.is_set()
 
     # -- the outcome ---------------------------------------------------------------------------
+    def _collect(self, future: Any) -> None:
+        """Done-callback (Dask's thread): fetch the result or the error, then free the future."""
+        try:
+            raw: tuple[Any, BaseException | None] = (future.result(), None)
+        except BaseException as exc:
+            raw = (None, exc)
+        self._raw = raw
+        _listeners.pop(self.task_id, None)
+        future.release()
+        self._finished.set()
+
     def outcome(self, timeout: float | None = None, echo: bool = False) -> TaskOutcome:
         """Wait for the task; with ``echo`` its output is written here as it is printed there.
 
         Raises the function's own exception, `WorkerLostError` if its worker (or the whole
         cluster) went away, and `TimeoutError` after ``timeout`` seconds.
         """
-        from distributed import TimeoutError as DaskTimeout
-
-        self._echo = echo
         deadline = None if timeout is None else time.monotonic() + timeout
-        while not self._settled:
-            self._drain()
-            try:
-                self.future.result(timeout=0.1)
-            except (TimeoutError, DaskTimeout):
-                if deadline is not None and time.monotonic() > deadline:
-                    raise TimeoutError(f"task {self.task_id} still running") from None
-                continue
-            except BaseException:
-                if not self.future.done():
-                    raise  # e.g. KeyboardInterrupt while waiting
-            self._settle()
+        while not self._finished.wait(0.1):
+            if echo:
+                self._echo()
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"task {self.task_id} still running")
+        if self._outcome is None and self._error is None:
+            self._interpret()
+        if echo:
+            self._echo()
+            if self._outcome is not None and len(self._outcome.output) > self._echoed:
+                sys.stdout.write(self._outcome.output[self._echoed :])
+                self._echoed = len(self._outcome.output)
         if self._error is not None:
             raise self._error
         assert self._outcome is not None
         return self._outcome
 
-    def _settle(self) -> None:
-        """Keep the outcome and let go of the Dask future.
-
-        Holding a finished future would make Dask recompute its task (re-running a cell or a
-        trial, with a second MLflow run) if the worker keeping its result died later.
-        """
+    def _interpret(self) -> None:
         from distributed.scheduler import KilledWorker
 
-        try:
-            outcome: TaskOutcome = self.future.result()
-            if self._echo and len(outcome.output) > self._streamed:
-                sys.stdout.write(outcome.output[self._streamed :])
-            self._outcome = outcome
-        except KilledWorker:
+        assert self._raw is not None
+        value, error = self._raw
+        self._drain()
+        if error is None:
+            self._outcome = value
+        elif isinstance(error, KilledWorker):
             self._error = self._lost("its worker died (killed, out of memory or node lost)")
-        except CancelledError:
+        elif isinstance(error, CancelledError):
             if self._cancel_reason is not None:
                 self._outcome = TaskOutcome(terminated=self._cancel_reason)
             else:
                 self._error = self._lost("the cluster went away (stopped or crashed)")
-        except Exception as exc:
-            self._error = exc
-        self._drain()
-        _listeners.pop(self.task_id, None)
-        self.future.release()
-        self._settled = True
+        else:
+            self._error = error
 
     def _lost(self, why: str) -> WorkerLostError:
-        self._drain()
         run_ids = fail_runs_of(self.owner, WORKER_LOST) if self.owner else []
         runs = f" Run {', '.join(run_ids)} marked FAILED (worker-lost)." if run_ids else ""
         return WorkerLostError(f"Task on compute {self.target!r} lost: {why}.{runs}")
@@ -210,7 +228,8 @@ class RemoteTask:
         if self.done():
             return False
         self._cancel_reason = reason
-        self.future.cancel(reason=reason)
+        with contextlib.suppress(Exception):  # it may just have finished and been released
+            self.future.cancel(reason=reason)
         deadline = time.monotonic() + (CANCEL_RETRY_SECONDS if self.started else 0.3)
         while True:
             with contextlib.suppress(Exception):
@@ -221,8 +240,12 @@ class RemoteTask:
             time.sleep(0.05)
 
 
-def fail_runs_of(owner: dict[str, str], reason: str) -> list[str]:
-    """Mark FAILED the runs still RUNNING that the (now dead) process ``owner`` was writing."""
+def fail_runs_of(owner: dict[str, Any], reason: str) -> list[str]:
+    """Mark FAILED the runs still RUNNING that the (now dead) process ``owner`` was writing.
+
+    ``owner`` is what `worker.run_task` announced: host, pid and the process's start time, matched
+    against the owner tags every `TrackedRun` carries.
+    """
     from mlflow.entities import RunStatus, ViewType
 
     from nbstudio.session import get_session
@@ -237,15 +260,19 @@ def fail_runs_of(owner: dict[str, str], reason: str) -> list[str]:
     runs = client.search_runs(
         experiment_ids,
         filter_string=(
-            f"attributes.status = 'RUNNING' and tags.`{TAG_HOST}` = '{owner[TAG_HOST]}' "
-            f"and tags.`{TAG_PID}` = '{owner[TAG_PID]}'"
+            f"attributes.status = 'RUNNING' and tags.`{TAG_HOST}` = '{owner['host']}' "
+            f"and tags.`{TAG_PID}` = '{owner['pid']}'"
         ),
         max_results=1000,
     )
     failed = []
     for run in runs:
-        if run.data.tags.get(TAG_PID_STARTED) != owner.get(TAG_PID_STARTED):
-            continue  # an older process that had the same pid
+        try:
+            started = float(run.data.tags.get(TAG_PID_STARTED, "nan"))
+        except ValueError:
+            started = float("nan")
+        if abs(started - owner["started"]) > 1.0:
+            continue  # an older process that had the same pid (nan compares False: kept)
         client.set_tag(run.info.run_id, TAG_TERMINATED_BY, reason)
         client.set_terminated(run.info.run_id, RunStatus.to_string(RunStatus.FAILED))
         failed.append(run.info.run_id)

@@ -40,12 +40,17 @@ def parse(source: str) -> ast.Module:
 
 
 def read_names(tree: ast.AST) -> set[str]:
-    """Every name the code loads, at any depth (a function body reads globals too)."""
-    return {
-        node.id
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load | ast.Del)
-    }
+    """Every name the code loads, at any depth (a function body reads globals too).
+
+    ``x += 1`` reads ``x`` although its target is marked as a store.
+    """
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load | ast.Del):
+            names.add(node.id)
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+    return names
 
 
 class _TopLevelAssignments(ast.NodeVisitor):

@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -124,11 +125,27 @@ class Target:
         return targets_html([self])
 
 
-def records() -> Records:
-    """The current workspace's compute records."""
+def workspace_root() -> Path:
+    """The session's workspace folder, without opening MLflow if the session has not yet.
+
+    Compute records are plain files; ``nbstudio compute list`` and the panel's polling should
+    not pay for importing MLflow and preparing its store.
+    """
+    from nbstudio import workspace
     from nbstudio.session import get_session
 
-    return Records(get_session().workspace.data_dir / "compute")
+    session = get_session()
+    opened = getattr(session, "_workspace", None)
+    if opened is not None:
+        return opened.root
+    return workspace.resolve(getattr(session, "_start", None)).root
+
+
+def records() -> Records:
+    """The current workspace's compute records."""
+    from nbstudio.workspace import DATA_DIR
+
+    return Records(workspace_root() / DATA_DIR / "compute")
 
 
 # -- reading -------------------------------------------------------------------------------------
@@ -406,8 +423,6 @@ def start(name: str, wait: bool = True, progress: Progress | None = None) -> Tar
 
 
 def _launch(recs: Records, spec: TargetSpec, wait: bool, progress: Progress | None) -> Target:
-    from nbstudio.session import get_session
-
     # Written before the process exists, so that the process's own first write always wins.
     recs.write_status(spec.name, ClusterStatus(state=CREATING))
     env = {k: v for k, v in os.environ.items() if not k.startswith("JPY_")}
@@ -424,7 +439,7 @@ def _launch(recs: Records, spec: TargetSpec, wait: bool, progress: Progress | No
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            cwd=get_session().workspace.root,
+            cwd=workspace_root(),
             env=env,
             start_new_session=True,  # its own process group: survives the kernel, killed as one
         )
@@ -474,6 +489,13 @@ def stop(name: str, progress: Progress | None = None) -> Target:
         if progress:
             progress(f"Stopping cluster {name!r}...")
         _terminate(recs, name, status.pid, status.pid_started)
+    elif status is not None and status.pid is not None:
+        # The cluster process died (failed): its workers may live on, orphaned, in its group.
+        leftovers = _group_members(status.pid, since=status.pid_started)
+        for proc in leftovers:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                proc.kill()
+        psutil.wait_procs(leftovers, timeout=5)
     recs.write_status(name, ClusterStatus(state=STOPPED))
     return get(name)
 
@@ -493,7 +515,7 @@ def _terminate(recs: Records, name: str, pid: int, pid_started: float | None) ->
             popen.wait(STOP_TIMEOUT)
     else:
         psutil.wait_procs(family[:1], timeout=STOP_TIMEOUT)
-    stragglers = [p for p in family if _running(p)] + _group_members(pid)
+    stragglers = [p for p in family if _running(p)] + _group_members(pid, since=pid_started)
     for p in stragglers:
         with contextlib.suppress(psutil.NoSuchProcess):
             p.kill()
@@ -509,12 +531,17 @@ def _running(proc: psutil.Process) -> bool:
         return False
 
 
-def _group_members(pgid: int) -> list[psutil.Process]:
-    """Live processes of a process group (the cluster's workers, even once orphaned)."""
+def _group_members(pgid: int, since: float | None = None) -> list[psutil.Process]:
+    """Live processes of a process group (the cluster's workers, even once orphaned).
+
+    ``since``: only processes started after the cluster process did (a reused pid is not ours).
+    """
     members = []
     for proc in psutil.process_iter():
         try:
-            if os.getpgid(proc.pid) == pgid and proc.status() != psutil.STATUS_ZOMBIE:
+            if os.getpgid(proc.pid) != pgid or proc.status() == psutil.STATUS_ZOMBIE:
+                continue
+            if since is None or proc.create_time() >= since - 1.0:
                 members.append(proc)
         except (ProcessLookupError, psutil.NoSuchProcess, PermissionError):
             continue

@@ -12,7 +12,9 @@ Every cell and every trial sent to a compute target goes through `run_task`, whi
    lands at the next Python instruction: a trial that is inside one long C call (``time.sleep(60)``,
    a big matrix product) stops when that call returns.
 
-This module is imported on workers; it must not import anything a worker lacks (no IPython).
+This module is imported on workers, and by the scheduler when it unpickles a task: it imports
+nothing heavy at module level (MLflow loads inside the task), and the task's own function and
+arguments travel as one pickled blob that only the worker opens.
 """
 
 from __future__ import annotations
@@ -21,15 +23,17 @@ import contextlib
 import ctypes
 import io
 import os
+import socket
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nbstudio.tracking.run import RunTerminated
+if TYPE_CHECKING:
+    from nbstudio.tracking.run import RunTerminated
 
 OUTPUT_FLUSH_CHARS = 4096
 
@@ -71,9 +75,11 @@ def open_workspace(ctx: TaskContext) -> None:
     with _open_lock:
         key = (ctx.workspace_root, ctx.tracking_uri)
         if _opened != key:
-            # The kernel's tracking URI wins over whatever this worker's environment says.
+            # The kernel's tracking URI wins over whatever this worker's environment says. The
+            # session opens (importing MLflow) when the task first uses it, e.g. in TrackedRun:
+            # a task that logs nothing does not pay for it.
             os.environ["MLFLOW_TRACKING_URI"] = ctx.tracking_uri
-            reset_session(Path(ctx.workspace_root)).workspace  # noqa: B018 (opens it)
+            reset_session(Path(ctx.workspace_root))
             _opened = key
     if ctx.cwd and os.path.isdir(ctx.cwd):
         if os.getcwd() != ctx.cwd:
@@ -196,6 +202,8 @@ def _register(task_id: str) -> _Running:
 
 
 def _terminated_type(reason: str) -> type[RunTerminated]:
+    from nbstudio.tracking.run import RunTerminated
+
     # The C API raises an exception *type* (it is called without arguments), so the reason is
     # baked into a subclass that TrackedRun still recognises as RunTerminated.
     def __init__(self: RunTerminated) -> None:
@@ -243,6 +251,8 @@ def run_interruptible(
     Used directly for trials on ``local`` (threads of the kernel) and through `run_task` on
     workers. Exceptions from ``fn`` other than `RunTerminated` propagate.
     """
+    from nbstudio.tracking.run import RunTerminated
+
     entry = _running.get(task_id) or _register(task_id)
     try:
         try:
@@ -266,29 +276,37 @@ def run_interruptible(
 
 
 def _announce(ctx: TaskContext) -> None:
-    """Tell the kernel which process runs the task, so it can fail the run if that process dies."""
+    """Tell the kernel which process runs the task, so it can fail the run if that process dies.
+
+    The kernel matches it with the owner tags TrackedRun puts on every run (host, pid, start).
+    """
     if ctx.output_topic is None:
         return
+    import psutil
     from distributed import get_worker
 
-    from nbstudio.tracking.context import owner_tags
+    me = {
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "started": psutil.Process().create_time(),
+    }
+    get_worker().log_event(ctx.output_topic, {"task": ctx.task_id, "started": me})
 
-    get_worker().log_event(ctx.output_topic, {"task": ctx.task_id, "started": owner_tags()})
 
-
-def run_task(
-    ctx: TaskContext, fn: Callable[..., Any], args: tuple, kwargs: dict[str, Any]
-) -> TaskOutcome:
-    """Run ``fn(*args, **kwargs)`` on this worker for the kernel described by ``ctx``.
+def run_task(ctx: TaskContext, payload: bytes) -> TaskOutcome:
+    """Run the pickled ``(fn, args, kwargs)`` on this worker for the kernel described by ``ctx``.
 
     Returns a `TaskOutcome`; an exception from ``fn`` propagates (Dask sends it to the kernel),
     except `RunTerminated`, which becomes ``outcome.terminated`` (Dask does not pass
     BaseExceptions on faithfully).
     """
+    import cloudpickle
+
     _register(ctx.task_id)  # first of all, so a cancel arriving from now on is never missed
     try:
         open_workspace(ctx)
         _announce(ctx)
+        fn, args, kwargs = cloudpickle.loads(payload)
         with routed_output(ctx) as sink:
             value, terminated = run_interruptible(ctx.task_id, fn, args, kwargs)
     finally:

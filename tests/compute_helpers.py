@@ -1,0 +1,62 @@
+"""Helpers shared by the compute tests: waiting on targets and proving no process is left."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable
+
+import psutil
+
+from nbstudio.compute import targets
+from nbstudio.compute.remote import close_clients
+
+
+def family(pid: int) -> list[psutil.Process]:
+    """A cluster's process, its workers, and anything else in its process group."""
+    proc = psutil.Process(pid)
+    members = {proc.pid: proc}
+    for child in proc.children(recursive=True):
+        members[child.pid] = child
+    for other in psutil.process_iter():
+        try:
+            if os.getpgid(other.pid) == pid:
+                members[other.pid] = other
+        except (ProcessLookupError, psutil.NoSuchProcess, PermissionError):
+            continue
+    return list(members.values())
+
+
+def alive(procs: list[psutil.Process]) -> list[int]:
+    gone = []
+    for p in procs:
+        try:
+            if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
+                gone.append(p.pid)
+        except psutil.NoSuchProcess:
+            continue
+    return gone
+
+
+def wait_until(check: Callable[[], bool], timeout: float, what: str) -> float:
+    """Poll ``check`` until true; returns the seconds it took."""
+    start = time.monotonic()
+    while not check():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.1)
+    return time.monotonic() - start
+
+
+def stop_everything() -> list[int]:
+    """Stop every cluster of the current workspace; returns pids still alive afterwards."""
+    close_clients()
+    procs: list[psutil.Process] = []
+    for target in targets.list_targets():
+        if target.kind == "cluster" and target.pid:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                procs += family(target.pid)
+        if target.kind == "cluster" and target.state != "stopped":
+            targets.stop(target.name)
+    return alive(procs)

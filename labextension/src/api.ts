@@ -104,9 +104,24 @@ export interface IRegisteredModel {
   versions: IModelVersion[];
 }
 
-/** A compute target; its full shape comes from `nbstudio.compute.api.list_targets()`. */
+/** A compute target (`nbstudio.compute.api.list_targets()`); null where a field does not apply. */
 export interface IComputeTarget {
   name: string;
+  kind: 'local' | 'cluster' | 'attached' | string;
+  state: string;
+  reason?: string | null;
+  address?: string | null;
+  dashboard_link?: string | null;
+  min_nodes?: number | null;
+  max_nodes?: number | null;
+  nodes?: number | null;
+  starting_nodes?: number | null;
+  busy_nodes?: number | null;
+  cores?: number | null;
+  memory?: number | null;
+  tasks?: number | null;
+  queued?: number | null;
+  actions?: string[];
   [key: string]: unknown;
 }
 
@@ -221,6 +236,18 @@ export class NbstudioAPI {
 
   compute(): Promise<{ targets: IComputeTarget[] }> {
     return this.get('compute');
+  }
+
+  /** Start or stop a compute target (`POST compute/<name>/<action>`). */
+  computeAction(
+    name: string,
+    action: 'start' | 'stop'
+  ): Promise<IComputeTarget> {
+    return requestAPI<IComputeTarget>(
+      `compute/${encodeURIComponent(name)}/${action}`,
+      this.serverSettings,
+      { method: 'POST', body: JSON.stringify({}) }
+    );
   }
 
   sweeps(): Promise<{ sweeps: ISweep[] }> {

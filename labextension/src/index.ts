@@ -4,6 +4,7 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette, MainAreaWidget } from '@jupyterlab/apputils';
+import { PageConfig } from '@jupyterlab/coreutils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { Widget } from '@lumino/widgets';
 
@@ -51,6 +52,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     restorer?.add(sidebar, PANEL_ID);
 
     const views = new Private.Views(app);
+    const serverRoot = PageConfig.getOption('serverRoot') || null;
     const openNotebook = (path: string): void => {
       if (docManager) {
         docManager.openOrReveal(path);
@@ -85,7 +87,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
         const runId = String(args.runId);
         const id = `nbstudio-run-${runId}`;
         if (!views.reveal(id)) {
-          const content = new RunView({ api, runId, openRun, openNotebook });
+          const content = new RunView({
+            api,
+            runId,
+            openRun,
+            openNotebook,
+            serverRoot
+          });
           const name =
             typeof args.name === 'string' && args.name
               ? args.name

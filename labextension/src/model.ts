@@ -228,6 +228,18 @@ export class PanelModel {
     return out;
   }
 
+  /** Start or stop a compute target, then refresh so its new state shows. */
+  async computeAction(name: string, action: 'start' | 'stop'): Promise<void> {
+    try {
+      await this.api.computeAction(name, action);
+    } catch (reason) {
+      this.compute = { ...this.compute, error: errorText(reason) };
+      this._changed.emit();
+      return;
+    }
+    await this.refreshNow();
+  }
+
   /** Select or unselect a run for comparison. */
   toggleSelected(run: IRunSummary): void {
     if (this.selected.has(run.run_id)) {

@@ -27,6 +27,7 @@ import {
   StatusBadge
 } from './components';
 import { formatBytes, formatDuration, formatTime, runDuration } from './format';
+import { notebookContentsPath } from './paths';
 import {
   IRunSnapshot,
   keepPollingRun,
@@ -189,7 +190,10 @@ export class RunView extends ReactWidget {
       );
     }
     const { run, artifacts, children } = response;
-    const { openRun, openNotebook } = this._options;
+    const { openRun, openNotebook, serverRoot } = this._options;
+    const notebook = run.notebook
+      ? notebookContentsPath(run.notebook, serverRoot)
+      : null;
     const tags = Object.fromEntries(
       Object.entries(run.tags).filter(([key]) => !HIDDEN_TAGS.has(key))
     );
@@ -257,16 +261,16 @@ export class RunView extends ReactWidget {
                 <tr>
                   <th>Source</th>
                   <td>
-                    {run.notebook ? (
+                    {notebook ? (
                       <span
                         className="nbs-clickable nbs-notebook-link"
-                        title="Open the notebook"
-                        onClick={() => openNotebook(run.notebook as string)}
+                        title={`Open the notebook ${run.notebook}`}
+                        onClick={() => openNotebook(notebook)}
                       >
-                        {run.notebook}
+                        {notebook}
                       </span>
                     ) : (
-                      run.source_name
+                      (run.notebook ?? run.source_name)
                     )}
                   </td>
                 </tr>
@@ -398,6 +402,8 @@ export namespace RunView {
     openRun: (runId: string) => void;
     /** Open the notebook the run came from (a Jupyter contents path). */
     openNotebook: (path: string) => void;
+    /** The server's root folder (absolute), to map absolute notebook paths to contents paths. */
+    serverRoot: string | null;
   }
 }
 

@@ -23,7 +23,7 @@ import {
   PrimaryMetric,
   StatusBadge
 } from './components';
-import { formatTime, formatValue } from './format';
+import { formatBytes, formatTime, formatValue } from './format';
 import { PanelModel } from './model';
 
 /** Commands the panel triggers (registered by the plugin). */
@@ -244,14 +244,13 @@ function ExperimentRow(
         <span className={`nbs-caret ${entry ? 'nbs-open' : ''}`}>▸</span>
         <span
           className="nbs-name"
-          title={`experiment ${experiment.experiment_id}`}
+          title={`${experiment.name} (experiment ${experiment.experiment_id}), last activity ${formatTime(experiment.last_activity)}`}
         >
           {experiment.name}
         </span>
         <span className="nbs-count" title="runs">
           {experiment.run_count}
         </span>
-        <span className="nbs-time">{formatTime(experiment.last_activity)}</span>
         {experiment.run_count > 1 && (
           <button
             className="nbs-link-button"
@@ -303,28 +302,33 @@ function RunRow(props: IViewProps & { run: IRunSummary }): JSX.Element {
     });
   return (
     <li
-      className={`nbs-row nbs-run ${run.parent_run_id ? 'nbs-child' : ''}`}
+      className={`nbs-run ${run.parent_run_id ? 'nbs-child' : ''}`}
       data-run-id={run.run_id}
       data-status={run.status}
     >
-      <input
-        type="checkbox"
-        className="nbs-select"
-        title="Select for comparison"
-        checked={model.selected.has(run.run_id)}
-        onChange={() => model.toggleSelected(run)}
-      />
-      <StatusBadge status={run.status} />
-      <span
-        className="nbs-name nbs-clickable"
-        title={`Open run ${run.run_id}`}
-        onClick={open}
-      >
-        {run.parent_run_id ? '↳ ' : ''}
-        {run.run_name || run.run_id.slice(0, 8)}
-      </span>
-      <Duration run={run} />
-      <PrimaryMetric run={run} />
+      <div className="nbs-row">
+        <input
+          type="checkbox"
+          className="nbs-select"
+          title="Select for comparison"
+          checked={model.selected.has(run.run_id)}
+          onChange={() => model.toggleSelected(run)}
+        />
+        <StatusBadge status={run.status} />
+        <span
+          className="nbs-name nbs-clickable"
+          title={`Open run ${run.run_name} (${run.run_id})`}
+          onClick={open}
+        >
+          {run.parent_run_id ? '↳ ' : ''}
+          {run.run_name || run.run_id.slice(0, 8)}
+        </span>
+      </div>
+      <div className="nbs-row nbs-run-details">
+        <Duration run={run} />
+        <PrimaryMetric run={run} />
+        <span className="nbs-time">{formatTime(run.start_time)}</span>
+      </div>
     </li>
   );
 }
@@ -353,8 +357,37 @@ function stateOf(record: Record<string, unknown>): string | null {
   return typeof state === 'string' ? state.toUpperCase() : null;
 }
 
+/** "2 nodes (0–4) · 4 cores · 8 GB · 1 task, 2 queued" for a compute target. */
+export function computeSummary(target: IComputeTarget): string {
+  const parts: string[] = [];
+  if (typeof target.nodes === 'number') {
+    const bounds =
+      typeof target.max_nodes === 'number'
+        ? ` (${target.min_nodes ?? 0}–${target.max_nodes})`
+        : '';
+    const starting = target.starting_nodes
+      ? `, ${target.starting_nodes} starting`
+      : '';
+    parts.push(
+      `${target.nodes} node${target.nodes === 1 ? '' : 's'}${bounds}${starting}`
+    );
+  }
+  if (typeof target.cores === 'number') {
+    parts.push(`${target.cores} cores`);
+  }
+  if (typeof target.memory === 'number') {
+    parts.push(formatBytes(target.memory));
+  }
+  if (typeof target.tasks === 'number') {
+    const queued = target.queued ? `, ${target.queued} queued` : '';
+    parts.push(`${target.tasks} task${target.tasks === 1 ? '' : 's'}${queued}`);
+  }
+  return parts.join(' · ');
+}
+
 function ComputeSection(props: IViewProps): JSX.Element {
-  const { compute } = props.model;
+  const { model } = props;
+  const { compute } = model;
   if (compute.items === null) {
     return compute.error ? <ErrorLine error={compute.error} /> : <Loading />;
   }
@@ -363,7 +396,7 @@ function ComputeSection(props: IViewProps): JSX.Element {
       <EmptyState>
         Cells run in the kernel (<code>local</code>). Create a Dask cluster with{' '}
         <code>%compute create cpu --max-nodes 4</code> and send a run to it with{' '}
-        <code>%%mlrun --compute cpu</code>; its state, workers and cores show
+        <code>%%mlrun --compute cpu</code>; its state, nodes and cores show
         here.
       </EmptyState>
     );
@@ -373,7 +406,9 @@ function ComputeSection(props: IViewProps): JSX.Element {
       <ErrorLine error={compute.error} />
       <ul className="nbs-list">
         {compute.items.map((target: IComputeTarget) => {
-          const state = stateOf(target);
+          const actions = (target.actions ?? []).filter(
+            (a): a is 'start' | 'stop' => a === 'start' || a === 'stop'
+          );
           return (
             <li
               key={target.name}
@@ -381,18 +416,43 @@ function ComputeSection(props: IViewProps): JSX.Element {
               data-compute={target.name}
             >
               <div className="nbs-row">
-                <span className="nbs-name">{target.name}</span>
-                {state && <StatusBadge status={state} />}
+                <span
+                  className="nbs-name"
+                  title={target.address ?? target.kind}
+                >
+                  {target.name}
+                </span>
+                <span className="nbs-note">{target.kind}</span>
+                {target.state && (
+                  <StatusBadge status={target.state.toUpperCase()} />
+                )}
+                {actions.map(action => (
+                  <button
+                    key={action}
+                    className="nbs-link-button"
+                    title={`${action} ${target.name}`}
+                    onClick={() =>
+                      void model.computeAction(target.name, action)
+                    }
+                  >
+                    {action}
+                  </button>
+                ))}
               </div>
               <div className="nbs-fields">
-                {scalarFields(target, ['name', 'state', 'status']).map(
-                  ([k, v]) => (
-                    <span key={k} className="nbs-field">
-                      {k}: {v}
-                    </span>
-                  )
+                <span className="nbs-field">{computeSummary(target)}</span>
+                {target.dashboard_link && (
+                  <a
+                    className="nbs-field nbs-clickable"
+                    href={target.dashboard_link}
+                    target="_blank"
+                    rel="noopener noreferrer"
+                  >
+                    dashboard
+                  </a>
                 )}
               </div>
+              {target.reason && <ErrorLine error={target.reason} />}
             </li>
           );
         })}

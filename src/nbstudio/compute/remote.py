@@ -221,23 +221,30 @@ class RemoteTask:
     def cancel(self, reason: str) -> bool:
         """Stop the task: a queued one never starts, a running one gets ``RunTerminated(reason)``.
 
-        Returns False if it had already finished. Dask cannot stop a running task, so after
-        cancelling the future (which keeps a queued task from starting) the worker running it is
-        asked to interrupt it, a few times within a second in case it is just starting.
+        Returns False if it had already finished. Dask cannot stop a running task, so the
+        worker running it is asked to interrupt it; the task then ends normally, its run
+        KILLED, and its outcome says ``terminated``. A task no worker runs yet is cancelled in
+        Dask, and asked again for a moment in case it was just starting.
         """
         if self.done():
             return False
         self._cancel_reason = reason
+        if self._interrupt(reason):
+            return True
         with contextlib.suppress(Exception):  # it may just have finished and been released
             self.future.cancel(reason=reason)
-        deadline = time.monotonic() + (CANCEL_RETRY_SECONDS if self.started else 0.3)
-        while True:
-            with contextlib.suppress(Exception):
-                if any(self.client.run(interrupt, self.task_id, reason).values()):
-                    return True
-            if time.monotonic() > deadline:
+        deadline = time.monotonic() + CANCEL_RETRY_SECONDS
+        while time.monotonic() < deadline and not self.done():
+            if self._interrupt(reason):
                 return True
             time.sleep(0.05)
+        return True
+
+    def _interrupt(self, reason: str) -> bool:
+        try:
+            return any(self.client.run(interrupt, self.task_id, reason).values())
+        except Exception:
+            return False
 
 
 def fail_runs_of(owner: dict[str, Any], reason: str) -> list[str]:

@@ -1,0 +1,302 @@
+"""Cells and trials on a real 2-node Dask cluster: variables shipped and returned, output, errors,
+a worker killed mid-cell, --no-wait, cancellation within 1 s, and the magics.
+
+One cluster serves the whole module (starting one costs seconds); each test leaves it idle.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import cloudpickle
+import mlflow
+import pytest
+from IPython.core.error import UsageError
+
+from compute_helpers import stop_everything, wait_until
+from nbstudio.compute import targets
+from nbstudio.compute.cells import TAG_COMPUTE, run_cell
+from nbstudio.compute.errors import ComputeError, WorkerLostError
+from nbstudio.compute.executor import executor_for
+from nbstudio.session import get_session, reset_session
+from nbstudio.tracking import RunSpec
+from nbstudio.tracking.run import RunTerminated
+
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory):
+    """A workspace with a running 2-node cluster 'shared', stopped (no process left) at the end."""
+    root = tmp_path_factory.mktemp("compute-cells")
+    (root / "nbstudio.toml").write_text("")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)
+        mp.delenv("MLFLOW_TRACKING_URI", raising=False)
+        mp.delenv("JPY_SESSION_NAME", raising=False)
+        reset_session()
+        targets.create("shared", max_nodes=2, idle_seconds=300)
+        targets.scale("shared", nodes=2)
+        yield root
+        reset_session(root)
+        leftover = stop_everything()
+        reset_session()
+    # rule: stopping the cluster leaves no process behind
+    assert leftover == []
+
+
+@pytest.fixture
+def ns(cluster: Path) -> dict:
+    """The module's workspace as the current session, and an empty notebook namespace."""
+    os.chdir(cluster)
+    reset_session(cluster)
+    while mlflow.active_run() is not None:
+        mlflow.end_run()
+    return {}
+
+
+def _run(run_id: str):
+    return get_session().client().get_run(run_id)
+
+
+def _text(run_id: str, path: str) -> str:
+    return mlflow.artifacts.load_text(f"runs:/{run_id}/{path}")
+
+
+def test_cell_ships_variables_and_brings_results_back(ns: dict, capsys) -> None:
+    ns.update(alpha=0.5, data=[1, 2, 3], scale=lambda v: v * 10)
+    shown: list = []
+    source = (
+        "import mlflow\n"
+        "print('training with', alpha)\n"
+        "for step, x in enumerate(data):\n"
+        "    mlflow.log_metric('loss', alpha / (step + 1), step=step)\n"
+        "total = scale(sum(data))\n"
+        "total + 1\n"
+    )
+    handle = run_cell("shared", source, ns, RunSpec(name="remote", params={"alpha": 0.5},
+                      source=source), show=shown.append)  # fmt: skip
+    # rule: assigned variables come back; the shipped function ran there
+    assert ns["total"] == 60
+    assert ns["x"] == 3
+    # rule: printed output appears in the cell; the last value and the summary are shown
+    assert "training with 0.5" in capsys.readouterr().out
+    assert shown[0] == 61
+    assert shown[1].status == "FINISHED"
+    run = _run(handle.run_id)
+    # rule: the worker logged the run to the same store, like a local run
+    assert run.info.experiment_id == get_session().experiment_id("notebook")
+    assert run.data.params == {"alpha": "0.5"}
+    assert run.data.metrics == {"loss": pytest.approx(0.5 / 3)}
+    assert run.data.tags[TAG_COMPUTE] == "shared"
+    assert "ipykernel" not in run.data.tags.get("mlflow.source.name", "")
+    assert "_cluster_process" not in run.data.tags.get("mlflow.source.name", "")
+    assert _text(run.info.run_id, "cell.py") == source
+    assert "training with 0.5" in _text(run.info.run_id, "outputs/log.txt")
+    # rule: the worker, not the kernel, owns the run
+    assert run.data.tags["nbstudio.pid"] != str(os.getpid())
+    # rule: the kernel knows it as its last run (for --nested, %register_model)
+    assert get_session().last_run_id == run.info.run_id
+
+
+def test_cell_that_raises(ns: dict) -> None:
+    shown: list = []
+    with pytest.raises(ZeroDivisionError) as caught:
+        run_cell("shared", "before = 1\nratio = before / 0\n", ns, RunSpec(name="boom"),
+                 show=shown.append)  # fmt: skip
+    rendered = "\n".join(caught.value._render_traceback_())
+    # rule: the worker's traceback is shown, pointing at the cell's line, not nbstudio's frames
+    assert "line 2, in <module>" in rendered
+    assert "ratio = before / 0" in rendered
+    assert "nbstudio/compute" not in rendered
+    assert "run 'boom' ended FAILED" in rendered
+    # rule: the run is FAILED with error.txt; variables set before the error come back
+    assert shown[-1].status == "FAILED"
+    assert "ZeroDivisionError" in _text(shown[-1].run_id, "error.txt")
+    assert ns["before"] == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (threading.Lock(), r"Variable 'thing' \(lock\) cannot be shipped to compute 'shared'"),
+        ((i for i in range(3)), r"Variable 'thing' \(generator\) cannot be shipped"),
+    ],
+    ids=["lock", "generator"],
+)
+def test_unpicklable_variable_is_named(ns: dict, value, message: str) -> None:
+    ns["thing"] = value
+    # rule: a variable that cannot travel is named in one line, before anything runs
+    with pytest.raises(ComputeError, match=message):
+        run_cell("shared", "print(thing)", ns, RunSpec())
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [("nope", "No compute target named 'nope'"), ("local", "'local' is the kernel")],
+    ids=["unknown", "local"],
+)
+def test_wrong_target(ns: dict, target: str, message: str) -> None:
+    # rule: an unknown target (or local) is one clear line
+    with pytest.raises(ComputeError, match=message):
+        run_cell(target, "x = 1", ns, RunSpec())
+
+
+def test_worker_killed_mid_cell(ns: dict) -> None:
+    handle = run_cell("shared", "import time\nprint('working')\ntime.sleep(60)\n", ns,
+                      RunSpec(name="victim"), wait=False)  # fmt: skip
+    wait_until(lambda: handle.task.started and handle.run_id is not None, 60, "the run")
+    os.kill(handle.task.owner["pid"], signal.SIGKILL)
+    # rule: the cell fails with one line saying the worker was lost
+    with pytest.raises(WorkerLostError, match="worker died"):
+        handle.wait()
+    run = _run(handle.run_id)
+    # rule: its run is FAILED with nbstudio.terminated_by=worker-lost, never left RUNNING
+    assert run.info.status == "FAILED"
+    assert run.data.tags["nbstudio.terminated_by"] == "worker-lost"
+    # rule: the cluster replaces the node and takes the next cell
+    run_cell("shared", "after = 'ok'", ns, RunSpec(name="after"))
+    assert ns["after"] == "ok"
+
+
+def test_no_wait_returns_a_handle(ns: dict) -> None:
+    ns["n"] = 4
+    started = time.monotonic()
+    handle = run_cell("shared", "import time\ntime.sleep(1)\nsquare = n * n", ns, RunSpec(),
+                      wait=False)  # fmt: skip
+    # rule: --no-wait returns at once, before the cell ends, without its variables
+    assert time.monotonic() - started < 1
+    assert "square" not in ns
+    assert "wait()" in repr(handle)
+    result = handle.wait()
+    # rule: wait() brings the variables back and gives the run's result
+    assert ns["square"] == 16
+    assert result.status == "FINISHED"
+    assert handle.status == "FINISHED"
+
+
+def test_interrupting_a_cell_kills_its_run(ns: dict) -> None:
+    handle = run_cell("shared", "import time\nwhile True:\n    time.sleep(0.05)\n", ns,
+                      RunSpec(name="forever"), wait=False)  # fmt: skip
+    wait_until(lambda: handle.run_id is not None, 60, "the run to start")
+    handle.task.cancel("interrupted")
+    # rule: an interrupted cell raises KeyboardInterrupt and its run ends KILLED
+    with pytest.raises(KeyboardInterrupt):
+        handle.wait()
+    run = _run(handle.run_id)
+    assert run.info.status == "KILLED"
+    assert run.data.tags["nbstudio.terminated_by"] == "interrupted"
+
+
+def rendezvous_trial(folder: str, me: str, other: str) -> bool:
+    """True if ``other`` runs at the same time as this trial (a file each; 30 s to meet)."""
+    Path(folder, me).touch()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if Path(folder, other).exists():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def logging_trial(name: str) -> None:
+    from nbstudio.tracking import RunSpec, TrackedRun
+
+    with TrackedRun(RunSpec(name=name)):
+        for step in range(1000):
+            mlflow.log_metric("score", step, step=step)
+            time.sleep(0.05)
+
+
+def test_trials_run_in_parallel_on_the_nodes(ns: dict) -> None:
+    executor = executor_for("shared")
+    # rule: a cluster offers max_nodes x threads_per_node trial slots
+    assert executor.slots == 2
+    folder = str(ns_dir := Path.cwd() / "rendezvous")
+    ns_dir.mkdir(exist_ok=True)
+    first = executor.submit(rendezvous_trial, folder, "a", "b")
+    second = executor.submit(rendezvous_trial, folder, "b", "a")
+    # rule: two trials on a two-node cluster run at the same time (each sees the other)
+    assert first.result(timeout=90) is True
+    assert second.result(timeout=90) is True
+
+
+@pytest.mark.parametrize("target", ["shared", "local"], ids=["cluster", "local"])
+def test_cancel_stops_a_trial_within_a_second(ns: dict, target: str) -> None:
+    handle = executor_for(target).submit(logging_trial, f"cancel-{target}")
+    client = get_session().client()
+
+    def scoring() -> bool:
+        runs = client.search_runs([get_session().experiment_id()],
+                                  f"attributes.run_name = 'cancel-{target}'")  # fmt: skip
+        return bool(runs) and "score" in runs[0].data.metrics
+
+    wait_until(scoring, 60, "the trial to log")
+    decided = time.time()
+    assert handle.cancel("early-termination")
+    with pytest.raises(RunTerminated, match="early-termination"):
+        handle.result(timeout=30)
+    run = client.search_runs([get_session().experiment_id()],
+                             f"attributes.run_name = 'cancel-{target}'")[0]  # fmt: skip
+    last = max(m.timestamp for m in client.get_metric_history(run.info.run_id, "score")) / 1000
+    # rule: the trial stops within 1 s of the decision; its run ends KILLED with the reason
+    assert last - decided < 1.0
+    assert run.info.status == "KILLED"
+    assert run.data.tags["nbstudio.terminated_by"] == "early-termination"
+
+
+def test_magics(cluster: Path, ip, capsys) -> None:
+    reset_session(cluster)
+    shared = targets.get("shared").address
+    reset_session()
+    ip.run_line_magic("compute", f"attach remote {shared}")
+    table = ip.run_line_magic("compute", "list")
+    # rule: %compute list shows local and the attached target with its nodes
+    assert [t.name for t in table] == ["local", "remote"]
+    assert table[1].nodes == 2
+    assert "remote" in table._repr_html_()
+    ip.user_ns["base"] = 10
+    result = ip.run_cell(
+        "%%mlrun magic-run --compute remote -p lr=0.1\n"
+        "import mlflow\n"
+        "mlflow.log_metric('m', base * lr)\n"
+        "value = base * lr\n"
+        "print('remote says', value)\n"
+    )
+    # rule: %%mlrun --compute runs the cell remotely and brings its variables back
+    assert result.success
+    assert ip.user_ns["value"] == 1.0
+    out = capsys.readouterr().out
+    assert "remote says 1.0" in out
+    assert "Run magic-run" in out
+    handle = ip.run_cell("%%mlrun --compute remote --no-wait\nlater = base + 1\n").result
+    handle.wait()
+    # rule: --no-wait gives a handle whose wait() brings the variables back
+    assert ip.user_ns["later"] == 11
+    magic_cell = ip.run_cell("%%mlrun --compute remote\n%time x = 1\n")
+    # rule: IPython syntax cannot run on a worker: one line says so
+    assert isinstance(magic_cell.error_in_exec, UsageError)
+    assert "magics or !commands" in str(magic_cell.error_in_exec)
+    for line, message in [
+        ("scale remote 1", "does not manage"),
+        ("create bad --max-nodes 0", "--max-nodes must be at least 1"),
+        ("show", "needs a NAME"),
+        ("scale remote x", "must be a whole number"),
+    ]:
+        # rule: user mistakes are one-line UsageErrors
+        with pytest.raises(UsageError, match=message):
+            ip.run_line_magic("compute", line)
+    no_wait = ip.run_cell("%%mlrun --no-wait\nx = 1\n")
+    assert "--no-wait needs --compute" in str(no_wait.error_in_exec)
+    ip.run_line_magic("compute", "delete remote")
+    # rule: deleting an attached target only forgets it (the cluster still runs)
+    assert [t.name for t in ip.run_line_magic("compute", "list")] == ["local"]
+    reset_session(cluster)
+    assert targets.get("shared").state == "running"

@@ -14,18 +14,22 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 @pytest.fixture
 def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A workspace folder (with nbstudio.toml) as the current directory and a fresh session."""
+    import mlflow
+
     from nbstudio.session import reset_session
 
+    # A fresh kernel has no tracking URI set in-process; earlier tests in this process did.
+    mlflow.set_tracking_uri(None)
+    mlflow.set_registry_uri(None)
     root = tmp_path / "ws"
     root.mkdir()
     (root / "nbstudio.toml").write_text("")
     monkeypatch.chdir(root)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("NBSTUDIO_IMPLICIT_TRACKING_URI", raising=False)
     monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
     reset_session()
     yield root
-    import mlflow
-
     while mlflow.active_run() is not None:
         mlflow.end_run("KILLED")
     reset_session()
@@ -38,5 +42,8 @@ def ip(workspace: Path):
 
     shell = get_ipython()
     shell.run_line_magic("load_ext", "nbstudio")
+    from nbstudio.jupyter.extension import load_ipython_extension
+
+    load_ipython_extension(shell)  # as a fresh kernel would: %load_ext runs once per process
     yield shell
-    shell.user_ns.clear()
+    shell.reset(new_session=False)

@@ -52,6 +52,7 @@ class Session:
 
         ws = workspace.resolve(self._start)
         store.prepare(ws)
+        workspace.export_tracking_uri(ws)
         mlflow.set_tracking_uri(ws.tracking_uri)
         mlflow.set_registry_uri(ws.tracking_uri)
         from nbstudio.tracking.reaper import reap_dead_kernel_runs

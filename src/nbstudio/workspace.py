@@ -17,6 +17,9 @@ from typing import Any
 from nbstudio.errors import WorkspaceError
 
 CONFIG_FILE = "nbstudio.toml"
+# Set beside MLFLOW_TRACKING_URI when nbstudio exported it itself, so that it is not mistaken for
+# the user's explicit choice when the workspace changes.
+IMPLICIT_URI_ENV = "NBSTUDIO_IMPLICIT_TRACKING_URI"
 DATA_DIR = ".nbstudio"
 
 
@@ -84,7 +87,7 @@ def resolve(start: Path | None = None) -> Workspace:
     """Resolve the workspace for ``start`` (default: the current directory)."""
     root = find_root(start)
     config = read_config(root)
-    uri = os.environ.get("MLFLOW_TRACKING_URI") or config.get("tracking_uri")
+    uri = _explicit_env_uri() or config.get("tracking_uri")
     tracking_uri = _resolve_configured_uri(uri, root) if uri else default_tracking_uri(root)
     artifact_root = Path(config.get("artifact_root", root / DATA_DIR / "artifacts"))
     if not artifact_root.is_absolute():
@@ -92,3 +95,22 @@ def resolve(start: Path | None = None) -> Workspace:
     return Workspace(
         root=root, tracking_uri=tracking_uri, artifact_root=artifact_root, config=config
     )
+
+
+def _explicit_env_uri() -> str | None:
+    uri = os.environ.get("MLFLOW_TRACKING_URI")
+    if uri and uri == os.environ.get(IMPLICIT_URI_ENV):
+        return None
+    return uri or None
+
+
+def export_tracking_uri(ws: Workspace) -> None:
+    """Point plain MLflow calls (and child processes) at the workspace's store via the environment.
+
+    Cheap, so ``%load_ext`` can do it without importing MLflow: a cell that calls
+    ``mlflow.start_run()`` before any nbstudio magic still records into the workspace. A URI the user
+    set explicitly is left alone.
+    """
+    if _explicit_env_uri() is None:
+        os.environ["MLFLOW_TRACKING_URI"] = ws.tracking_uri
+        os.environ[IMPLICIT_URI_ENV] = ws.tracking_uri

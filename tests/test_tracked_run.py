@@ -1,0 +1,90 @@
+"""TrackedRun: what every run records and how it always ends."""
+
+from __future__ import annotations
+
+import mlflow
+import pytest
+
+from nbstudio.session import get_session
+from nbstudio.tracking import RunSpec, RunTerminated, TrackedRun
+
+
+def _artifact_text(run_id: str, path: str) -> str:
+    return mlflow.artifacts.load_text(f"runs:/{run_id}/{path}")
+
+
+def test_finished_run_records_params_metrics_source_output(workspace, capsys) -> None:
+    spec = RunSpec(name="demo", params={"alpha": 0.5, "kernel": "rbf"}, source="print('hi')")
+    with TrackedRun(spec) as run:
+        print("hello from the run")
+        for step in range(3):
+            mlflow.log_metric("loss", 1 / (step + 1), step=step)
+    client = get_session().client()
+    stored = client.get_run(run.run_id)
+    # rule: the run ends FINISHED with its params, and every metric point is in the store
+    assert stored.info.status == "FINISHED"
+    assert stored.data.params == {"alpha": "0.5", "kernel": "rbf"}
+    assert [m.value for m in client.get_metric_history(run.run_id, "loss")] == [1, 0.5, 1 / 3]
+    # rule: source, printed output and environment are artifacts; output still reached the user
+    assert _artifact_text(run.run_id, "cell.py") == "print('hi')"
+    assert "hello from the run" in _artifact_text(run.run_id, "outputs/log.txt")
+    assert "mlflow==" in _artifact_text(run.run_id, "environment/requirements.txt")
+    assert "hello from the run" in capsys.readouterr().out
+    # rule: the owner process is recorded, so a dead kernel's run can be reaped later
+    assert stored.data.tags["nbstudio.pid"].isdigit()
+
+
+def test_exception_fails_the_run_and_propagates(workspace) -> None:
+    def boom() -> None:
+        raise ValueError("bad input")
+
+    with pytest.raises(ValueError, match="bad input"), TrackedRun(RunSpec(name="x")) as run:
+        boom()
+    stored = get_session().client().get_run(run.run_id)
+    # rule: an exception ends the run FAILED with the traceback saved, and is re-raised
+    assert stored.info.status == "FAILED"
+    error = _artifact_text(run.run_id, "error.txt")
+    assert "ValueError: bad input" in error
+    assert "in boom" in error
+
+
+@pytest.mark.parametrize(
+    ("exc", "tag"),
+    [(KeyboardInterrupt(), None), (RunTerminated("bandit"), "bandit")],
+    ids=["interrupt", "terminated-by-policy"],
+)
+def test_interrupt_and_termination_kill_the_run(workspace, exc, tag) -> None:
+    with pytest.raises(type(exc)), TrackedRun(RunSpec()) as run:
+        raise exc
+    stored = get_session().client().get_run(run.run_id)
+    # rule: an interrupt or an early termination ends the run KILLED, never RUNNING
+    assert stored.info.status == "KILLED"
+    assert stored.data.tags.get("nbstudio.terminated_by") == tag
+
+
+def test_child_runs_opened_inside_are_nested(workspace) -> None:
+    with TrackedRun(RunSpec(name="parent")) as parent:
+        with mlflow.start_run(nested=True, run_name="child") as child:
+            mlflow.log_metric("m", 1)
+        child_id = child.info.run_id
+    client = get_session().client()
+    # rule: mlflow.start_run(nested=True) inside a tracked run makes a child of it
+    assert client.get_run(child_id).data.tags["mlflow.parentRunId"] == parent.run_id
+    assert mlflow.active_run() is None
+
+
+def test_runs_left_open_inside_are_ended(workspace) -> None:
+    with pytest.raises(RuntimeError), TrackedRun(RunSpec(name="parent")):
+        child = mlflow.start_run(nested=True)
+        raise RuntimeError("left the child open")
+    # rule: nothing stays RUNNING: a child left open ends with the parent's status
+    assert get_session().client().get_run(child.info.run_id).info.status == "FAILED"
+    assert mlflow.active_run() is None
+
+
+def test_experiment_artifacts_live_in_the_workspace(workspace) -> None:
+    with TrackedRun(RunSpec(experiment="exp-a")) as run:
+        pass
+    stored = get_session().client().get_run(run.run_id)
+    # rule: artifacts of nbstudio-created experiments go under <workspace>/.nbstudio/artifacts
+    assert stored.info.artifact_uri.startswith((workspace / ".nbstudio" / "artifacts").as_uri())

@@ -39,7 +39,7 @@ from nbstudio.compute.records import (
     TargetSpec,
 )
 
-REFRESH_SECONDS = 0.5
+REFRESH_SECONDS = 0.25
 # Adaptive asks the scheduler how many workers the queued and running tasks want; a tiny target
 # duration makes that "one node per task slot" (capped by max_nodes), the way Azure's clusters give
 # each job a node, instead of packing several long cells on one node to finish within 5 s.

@@ -10,7 +10,7 @@ import { IRunSummary } from './api';
 import { ParallelChart } from './charts';
 import { compareColumns, IColumn, parallelDimensions } from './comparison';
 import { Duration, StatusBadge } from './components';
-import { formatValue } from './format';
+import { formatParam, formatValue } from './format';
 
 export class CompareView extends ReactWidget {
   constructor(options: CompareView.IOptions) {
@@ -165,10 +165,15 @@ function CompareContent(props: {
                   <td
                     key={`${column.kind}:${column.key}`}
                     className={column.kind === 'metric' ? 'nbs-num' : ''}
+                    title={
+                      column.kind === 'metric'
+                        ? String(run.metrics[column.key] ?? '')
+                        : (run.params[column.key] ?? '')
+                    }
                   >
                     {column.kind === 'metric'
                       ? formatValue(run.metrics[column.key])
-                      : (run.params[column.key] ?? '—')}
+                      : formatParam(run.params[column.key])}
                   </td>
                 ))}
               </tr>

@@ -99,6 +99,45 @@ export function numericDimension(
   };
 }
 
+/** Decades a positive numeric axis must span before it is drawn on a log scale. */
+export const LOG_DECADES = 3;
+
+/**
+ * A numeric axis on a log10 scale (plotly's parcoords has no log axes): values become their
+ * log10, ticks sit on whole decades and are labelled with the original numbers ("1e-4").
+ * Null when the values are not all positive or span fewer than ``LOG_DECADES`` decades.
+ */
+export function logDimension(
+  label: string,
+  values: (number | null)[]
+): IDimension | null {
+  const present = values.filter(
+    (v): v is number => v !== null && Number.isFinite(v)
+  );
+  if (present.length < 2 || present.some(v => v <= 0)) {
+    return null;
+  }
+  const lo = Math.log10(Math.min(...present));
+  const hi = Math.log10(Math.max(...present));
+  if (hi - lo < LOG_DECADES) {
+    return null;
+  }
+  const dim = numericDimension(
+    label,
+    values.map(v => (v === null || !Number.isFinite(v) ? null : Math.log10(v)))
+  );
+  const tickvals: number[] = [];
+  for (let d = Math.ceil(lo); d <= Math.floor(hi); d++) {
+    tickvals.push(d);
+  }
+  return {
+    ...dim,
+    label: `${label} (log)`,
+    tickvals,
+    ticktext: tickvals.map(d => `1e${d}`)
+  };
+}
+
 /** A categorical axis: each distinct text a tick, in sorted order. */
 export function categoricalDimension(
   label: string,
@@ -146,7 +185,8 @@ export function parallelDimensions(runs: readonly IComparable[]): {
       );
       dimensions.push(
         numeric
-          ? numericDimension(column.key, numbers)
+          ? (logDimension(column.key, numbers) ??
+              numericDimension(column.key, numbers))
           : categoricalDimension(column.key, texts)
       );
     } else {

@@ -76,6 +76,17 @@ export function formatValue(value: number | null | undefined): string {
   return trimZeros(value.toPrecision(4));
 }
 
+/** A param as shown in tables: long numbers shortened to four significant digits. */
+export function formatParam(text: string | undefined): string {
+  if (text === undefined) {
+    return PLACEHOLDER;
+  }
+  const num = Number(text);
+  return text.length > 8 && text.trim() !== '' && Number.isFinite(num)
+    ? formatValue(num)
+    : text;
+}
+
 /**
  * When something happened, relative to ``now`` for the last day ("just now", "5 min ago",
  * "3 h ago"), else as a local date and time.

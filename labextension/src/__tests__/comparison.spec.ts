@@ -1,6 +1,7 @@
 import {
   categoricalDimension,
   compareColumns,
+  logDimension,
   IComparable,
   MAX_DIMENSIONS,
   MISSING_LABEL,
@@ -73,6 +74,28 @@ describe('dimensions', () => {
     // rule: each distinct text is a tick; missing values get their own tick
     expect(dim.ticktext).toEqual([MISSING_LABEL, 'linear', 'rbf']);
     expect(dim.values).toEqual([2, 1, 0, 2]);
+  });
+});
+
+describe('logDimension', () => {
+  it('puts values spanning decades on a log scale with decade ticks', () => {
+    const dim = logDimension('lr', [1e-4, 1e-2, 0.1]);
+    // rule: log10 values, one tick per whole decade, labelled in the original units
+    expect(dim?.label).toBe('lr (log)');
+    expect(dim?.values.map(v => Math.round(v * 1000) / 1000)).toEqual([
+      -4, -2, -1
+    ]);
+    expect(dim?.tickvals).toEqual([-4, -3, -2, -1]);
+    expect(dim?.ticktext).toEqual(['1e-4', '1e-3', '1e-2', '1e-1']);
+  });
+
+  it.each([
+    ['narrow span', [1, 50, 200]],
+    ['zero or negative', [0, 1e-4, 10]],
+    ['single value', [1e-4]]
+  ])('keeps a linear axis for %s', (_, values) => {
+    // rule: log scale only for positive values spanning at least three decades
+    expect(logDimension('x', values as number[])).toBeNull();
   });
 });
 

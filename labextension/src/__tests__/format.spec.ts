@@ -1,5 +1,6 @@
 import {
   formatBytes,
+  formatParam,
   formatDuration,
   formatTime,
   formatValue,
@@ -127,5 +128,19 @@ describe('formatBytes', () => {
   ])('%p -> %p', (size, text) => {
     // rule: binary units, one decimal at most
     expect(formatBytes(size as number | null)).toBe(text);
+  });
+});
+
+describe('formatParam', () => {
+  it.each([
+    [undefined, '—'],
+    ['rbf', 'rbf'],
+    ['0.1', '0.1'],
+    ['0.04144551011003032', '0.04145'],
+    ['123456789012', '1.235e+11'],
+    ['a-long-text-value', 'a-long-text-value']
+  ])('%p -> %p', (text, shown) => {
+    // rule: params are shown as given, except long numbers which are shortened
+    expect(formatParam(text)).toBe(shown);
   });
 });

@@ -41,6 +41,25 @@ class RunMagics(Magics):
         action="store_true",
         help="With --compute: return a handle at once; handle.wait() brings the variables back.",
     )
+    @argument(
+        "--sweep",
+        metavar="GOAL:METRIC",
+        help="Run the cell as a sweep's trial body, e.g. maximize:accuracy (-p values may then be "
+        "distributions such as \"loguniform(1e-3, 1e2)\" or \"choice('linear', 'rbf')\").",
+    )
+    @argument("--sampling", help="Sweep sampling: grid, random (default), sobol or bayesian.")
+    @argument("--max-trials", type=int, help="Sweep: total trials (default 20).")
+    @argument("--max-concurrent", type=int, help="Sweep: trials at once (default 1).")
+    @argument(
+        "--policy",
+        help='Sweep early termination, e.g. "bandit(slack_factor=0.1, delay_evaluation=5)", '
+        '"median_stopping()", "truncation_selection(20)" or none (default).',
+    )
+    @argument("--seed", type=int, help="Sweep: seed of the sampler (reproducible sampling).")
+    @argument("--timeout", help="Sweep: time limit of the whole sweep (seconds, or 10m, 2h).")
+    @argument("--trial-timeout", help="Sweep: time limit of each trial (seconds, or 90s, 5m).")
+    @argument("--resume", metavar="RUN_ID", help="Continue the sweep whose parent run is RUN_ID.")
+    @argument("--out", metavar="VAR", help="Sweep: bind the result to VAR (default _sweep).")
     @user_errors
     def mlrun(self, line: str, cell: str):
         """Run the cell as an MLflow run: params, metrics, source, output, status and errors.
@@ -62,9 +81,10 @@ class RunMagics(Magics):
         params = parse_assignments(args.param, "-p")
         tags = parse_assignments(args.tag, "-t", literal=False)
         expressions = {k: v.text for k, v in params.items() if isinstance(v, Expression)}
-        if expressions:
-            key, text = next(iter(expressions.items()))
-            raise UsageError(f"-p {key}={text}: {text!r} is not a Python literal.")
+        if expressions or args.sweep or args.resume:
+            from nbstudio.jupyter.sweep_cell import run_sweep_cell
+
+            return run_sweep_cell(self.shell, cell, args, params, tags)
         self.shell.user_ns.update(params)
         spec = RunSpec(
             name=args.name,

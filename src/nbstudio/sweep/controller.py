@@ -35,11 +35,11 @@ from nbstudio.sweep.settings import TAG_PRIMARY_METRIC, SweepSettings
 from nbstudio.sweep.trial import TAG_TRIAL_OPTUNA, TrialOutcome, TrialTask, run_trial
 from nbstudio.tracking import context
 
-TAG_SAMPLER_STATE = "nbstudio.sweep.sampler_state"
 TAG_BEST_RUN = "nbstudio.sweep.best_run_id"
 TAG_END_REASON = "nbstudio.sweep.end_reason"
 TAG_RERUN_OF = "nbstudio.trial.rerun_of"
 _POLL_SECONDS = 0.05
+_MAX_TAG_CHARS = 6000  # MLflow limits tag values to 8,000 characters
 # MLflow's asynchronous logging thread waits up to 1 s on an empty queue, and ending a run joins
 # it, so each trial's end would cost up to a second. With buffering on, the thread waits on an
 # event that ending the run sets, so trials end at once; points reach the store within 1 s.
@@ -111,6 +111,7 @@ class SweepController:
         executor: TrialExecutor,
         session: Session,
         source: str | None = None,
+        tags: dict[str, str] | None = None,
         observers: list[Observer] | None = None,
     ) -> None:
         self.objective = objective
@@ -122,6 +123,7 @@ class SweepController:
         self.session = session
         self.client = session.client()
         self.source = source
+        self.extra_tags = dict(tags or {})
         self.observers = observers or []
         self.records = records
         self.histories: dict[int, TrialHistory] = {
@@ -138,6 +140,7 @@ class SweepController:
         self._fatal: SweepError | None = None
         self._deadline: float | None = None
         self._timed_out = False
+        self._recorded_best: str | None = None
         self.study = self._build_study()
         self._update_best_from_records()
 
@@ -155,11 +158,10 @@ class SweepController:
         study = optuna.create_study(storage=storage, sampler=sampler, direction=direction)
         study_id = storage.get_study_id_from_name(study.study_name)
         self._storage, self._study_id = storage, study_id
-        saved = self.parent.data.tags.get(TAG_SAMPLER_STATE)
-        if saved:
-            with contextlib.suppress(ValueError):
-                for key, value in json.loads(saved).items():
-                    storage.set_study_system_attr(study_id, key, value)
+        # The sampler's own state (e.g. QMC's position in its sequence) as of the last trial.
+        latest = max(self.records, key=lambda r: r.number, default=None)
+        for key, value in (latest.study_attrs if latest else {}).items():
+            storage.set_study_system_attr(study_id, key, value)
         self._distributions = {k: d.to_optuna() for k, d in self.settings.space.items()}
         for record in self.records:
             if record.number < len(study.trials):
@@ -255,10 +257,9 @@ class SweepController:
         raw = dict(trial.params)
         params = {k: d.value(raw[k]) for k, d in self.settings.space.items()}
         tags = {
+            **self.extra_tags,
             TAG_PRIMARY_METRIC: self.settings.metric,
-            TAG_TRIAL_OPTUNA: json.dumps(
-                {"raw": raw, "system_attrs": _json_safe(self._trial_system_attrs(trial.number))}
-            ),
+            TAG_TRIAL_OPTUNA: self._optuna_record(trial.number, raw),
         }
         rerun_of = trial.user_attrs.get("rerun_of")
         if rerun_of is not None:
@@ -279,9 +280,20 @@ class SweepController:
         )
         return trial, task
 
-    def _trial_system_attrs(self, number: int) -> dict[str, Any]:
+    def _optuna_record(self, number: int, raw: dict[str, Any]) -> str:
+        """What resuming needs from Optuna, as JSON for the trial's tag: the raw values, the
+        sampler's records of this trial and of the study (taken after this trial's ask)."""
         trial_id = self._storage.get_trial_id_from_study_id_trial_number(self._study_id, number)
-        return self._storage.get_trial_system_attrs(trial_id)
+        record = {
+            "raw": raw,
+            "system_attrs": _json_safe(self._storage.get_trial_system_attrs(trial_id)),
+            "study_attrs": _json_safe(self._storage.get_study_system_attrs(self._study_id)),
+        }
+        text = json.dumps(record)
+        if len(text) > _MAX_TAG_CHARS:
+            # Too big for an MLflow tag (e.g. a huge grid): keep what sampling needs most.
+            text = json.dumps({"raw": raw, "study_attrs": record["study_attrs"]})
+        return text
 
     def _collect(self, pending: dict[int, tuple[TrialFuture, optuna.Trial]]) -> None:
         for number in [n for n, (future, _) in pending.items() if future.done()]:
@@ -348,21 +360,18 @@ class SweepController:
                 self._offer_best(r.value, r.run_id, r.number, r.status)
 
     def _record_progress(self) -> None:
-        """One write to the parent: best so far (metric), best run and sampler state (tags)."""
-        state = _json_safe(self._storage.get_study_system_attrs(self._study_id))
-        tags = [RunTag(TAG_SAMPLER_STATE, json.dumps(state))]
-        metrics = []
-        if self.best is not None:
-            tags.append(RunTag(TAG_BEST_RUN, str(self.best["run_id"])))
-            metrics.append(
-                Metric(
-                    self.settings.metric,
-                    float(self.best["value"]),
-                    int(time.time() * 1000),
-                    self._done_count(),
-                )
-            )
-        self.client.log_batch(self.parent_run_id, metrics=metrics, tags=tags)
+        """One write to the parent when the best changes: its value (metric) and run (tag)."""
+        if self.best is None or self.best["run_id"] == self._recorded_best:
+            return
+        self._recorded_best = self.best["run_id"]
+        metric = Metric(
+            self.settings.metric,
+            float(self.best["value"]),
+            int(time.time() * 1000),
+            self._done_count(),
+        )
+        tags = [RunTag(TAG_BEST_RUN, str(self.best["run_id"]))]
+        self.client.log_batch(self.parent_run_id, metrics=[metric], tags=tags)
 
     def _notify(self, last: TrialOutcome | None = None, running: list[int] | None = None) -> None:
         if not self.observers:
@@ -414,6 +423,7 @@ def _create_parent(
     name: str | None,
     experiment: str | None,
     source: str | None,
+    extra_tags: dict[str, str],
 ) -> Run:
     ws = session.workspace
     client = session.client()
@@ -421,6 +431,7 @@ def _create_parent(
     tags = {
         **context.owner_tags(),
         **context.source_tags(ws.root),
+        **extra_tags,
         **settings.to_tags(),
     }
     try:
@@ -495,6 +506,7 @@ def run_sweep(
     limits: dict[str, Any] | None = None,
     executor: TrialExecutor | None = None,
     source: str | None = None,
+    tags: dict[str, str] | None = None,
     observers: list[Observer] | None = None,
     session: Session | None = None,
 ) -> str:
@@ -510,8 +522,6 @@ def run_sweep(
     """
     import mlflow
 
-    session = session or get_session()
-    session.workspace  # noqa: B018 - opens the store and points MLflow at it
     executor = executor or LocalExecutor()
     active = mlflow.active_run()
     if active is not None:
@@ -519,10 +529,23 @@ def run_sweep(
             f"run {active.info.run_name!r} is active: end it (mlflow.end_run()) before a sweep, "
             "whose trials are child runs of its own parent run"
         )
+    wanted = (limits or {}).get("max_concurrent_trials") or (
+        settings.max_concurrent_trials if settings else 1
+    )
+    if isinstance(executor, LocalExecutor) and wanted > 1:
+        raise SweepError(
+            f"max_concurrent_trials={wanted}: trials on local compute run in the kernel, one "
+            "at a time; use 1, or run the sweep on a compute cluster"
+        )
+    session = session or get_session()
+    session.workspace  # noqa: B018 - opens the store and points MLflow at it
     if resume:
         parent = _reopen_parent(session, resume)
         try:
             settings = _settings_for_resume(parent, settings, limits or {})
+            session.client().log_batch(
+                resume, tags=[RunTag(k, v) for k, v in settings.limit_tags().items()]
+            )
             records = read_trials(session.client(), parent, settings.metric, with_histories=True)
         except BaseException:
             _end_parent(session, resume, "KILLED", None)
@@ -531,15 +554,9 @@ def run_sweep(
     else:
         if settings is None:
             raise SweepError("a new sweep needs its settings")
-        parent = _create_parent(session, settings, name, experiment, source)
+        parent = _create_parent(session, settings, name, experiment, source, tags or {})
         records = []
         experiment_name = experiment or session.default_experiment()
-    if isinstance(executor, LocalExecutor) and settings.max_concurrent_trials > 1:
-        _end_parent(session, parent.info.run_id, "KILLED", "bad-settings")
-        raise SweepError(
-            f"max_concurrent_trials={settings.max_concurrent_trials}: trials on local compute "
-            "run in the kernel, one at a time; use 1, or run the sweep on a compute cluster"
-        )
     parent_id = parent.info.run_id
     try:
         with _quiet_optuna():
@@ -552,6 +569,7 @@ def run_sweep(
                 executor=executor,
                 session=session,
                 source=source,
+                tags=tags,
                 observers=observers,
             )
     except BaseException:

@@ -54,6 +54,7 @@ class TrialRecord:
     end_time: int | None
     raw: dict[str, Any] | None = None
     system_attrs: dict[str, Any] = field(default_factory=dict)
+    study_attrs: dict[str, Any] = field(default_factory=dict)
     values: list[float] = field(default_factory=list)
 
     @property
@@ -118,6 +119,7 @@ def _record(run: Run, metric: str) -> TrialRecord | None:
         end_time=run.info.end_time,
         raw=optuna_state.get("raw"),
         system_attrs=optuna_state.get("system_attrs", {}),
+        study_attrs=optuna_state.get("study_attrs", {}),
     )
 
 

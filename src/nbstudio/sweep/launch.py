@@ -32,6 +32,7 @@ def sweep(
     resume: str | None = None,
     executor: TrialExecutor | None = None,
     source: str | None = None,
+    tags: Mapping[str, str] | None = None,
     observers: list[Observer] | None = None,
 ) -> Sweep:
     """Run a hyperparameter sweep of ``trial`` and return it as a `Sweep`.
@@ -58,6 +59,9 @@ def sweep(
         resume: a parent run id: continue that sweep (its stored settings are used; the limits
             given here may extend it). Finished trials are never run again.
         executor: where trials run (default: in this thread, one at a time).
+        source: the trial's source code, saved as ``cell.py`` on the parent and every trial.
+        tags: extra tags for the parent run and every trial.
+        observers: called with a `SweepProgress` after every change (for displays, monitors).
 
     Example:
         >>> import mlflow, nbstudio
@@ -100,6 +104,7 @@ def sweep(
         limits=limits,
         executor=executor,
         source=source,
+        tags=dict(tags or {}),
         observers=observers,
     )
     return Sweep(parent_run_id)
@@ -127,6 +132,8 @@ def build_settings(
         direction, metric = parse_goal(goal)
     else:
         direction = goal
+        if direction.lower() not in ("maximize", "minimize", "max", "min"):
+            parse_goal(goal)  # raises: expected maximize:METRIC or minimize:METRIC
         if metric is None:
             raise SweepError(f'goal {goal!r} needs a metric, e.g. goal="{goal}:accuracy"')
     distributions, fixed = parse_space(space)
@@ -137,8 +144,10 @@ def build_settings(
         fixed=fixed,
         sampling=sampling or "random",
         policy=policy,
-        max_total_trials=max_total_trials or DEFAULT_MAX_TOTAL_TRIALS,
-        max_concurrent_trials=max_concurrent_trials or 1,
+        max_total_trials=(
+            DEFAULT_MAX_TOTAL_TRIALS if max_total_trials is None else max_total_trials
+        ),
+        max_concurrent_trials=1 if max_concurrent_trials is None else max_concurrent_trials,
         timeout=timeout,
         trial_timeout=trial_timeout,
         seed=seed,

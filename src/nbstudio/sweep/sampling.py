@@ -15,6 +15,7 @@ seeded with ``seed + trials so far``, so they do not propose again the points of
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -71,14 +72,16 @@ def make_sampler(
         grid = {name: list(range(len(dist.values))) for name, dist in space.items()}  # type: ignore[attr-defined]
         return _AskTellGridSampler(grid, seed=seed)
     if sampling == "sobol":
-        return optuna.samplers.QMCSampler(
-            qmc_type="sobol",
-            scramble=True,
-            seed=seed,
-            independent_sampler=optuna.samplers.RandomSampler(seed=seed + trials_so_far),
-            warn_asynchronous_seeding=False,
-            warn_independent_sampling=False,
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.samplers.QMCSampler(
+                qmc_type="sobol",
+                scramble=True,
+                seed=seed,
+                independent_sampler=optuna.samplers.RandomSampler(seed=seed + trials_so_far),
+                warn_asynchronous_seeding=False,
+                warn_independent_sampling=False,
+            )
     if sampling == "random":
         return optuna.samplers.RandomSampler(seed=seed + trials_so_far)
     return optuna.samplers.TPESampler(

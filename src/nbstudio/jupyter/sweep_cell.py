@@ -1,0 +1,138 @@
+"""A ``%%mlrun`` cell whose ``-p`` values include a distribution: the cell is a sweep's trial body.
+
+Glue only: the cell becomes a trial callable (params set as variables, then the cell runs through
+``shell.run_cell`` like any ``%%mlrun`` cell), progress is shown in one updating line, and the
+sweep itself is `nbstudio.sweep.launch.sweep`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.display import display
+
+from nbstudio.jupyter.arguments import Expression
+from nbstudio.jupyter.cell_runner import _QuietDisplayHook
+from nbstudio.tracking.result import format_value
+
+
+def cell_trial(shell: Any, cell: str) -> Callable[..., None]:
+    """The trial body: set the params as variables and run the cell; raise what it raised."""
+
+    def trial(**params: Any) -> None:
+        shell.user_ns.update(params)
+        saved_hook, sys.displayhook = sys.displayhook, _QuietDisplayHook(sys.displayhook)
+        try:
+            outcome = shell.run_cell(cell, store_history=False)
+        finally:
+            sys.displayhook = saved_hook
+        error = outcome.error_before_exec or outcome.error_in_exec
+        if error is not None:
+            # IPython has shown it; the trial ends FAILED (or KILLED) and the sweep goes on.
+            raise error
+
+    return trial
+
+
+@dataclass
+class _ProgressText:
+    """The progress line in HTML for notebooks and in text for terminals."""
+
+    text: str
+    html: str
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_html_(self) -> str:
+        return f'<div class="nbstudio-sweep-progress">{self.html}</div>'
+
+
+class ProgressLine:
+    """One line, updated in place: trials by state and the best so far."""
+
+    def __init__(self) -> None:
+        self._handle: Any = None
+
+    def __call__(self, progress: Any) -> None:
+        counts = progress.counts
+        total = progress.settings.max_total_trials
+        done = counts["finished"] + counts["killed"] + counts["failed"]
+        states = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+        head = f"Sweep {progress.run_name}: {done}/{total} trials ({states})"
+        text, rich = head, html.escape(head)
+        if progress.best is not None:
+            params = ", ".join(f"{k}={format_value(v)}" for k, v in progress.best["params"].items())
+            value = format_value(progress.best["value"])
+            best = f"; best {progress.settings.metric} = {value}"
+            where = f" (trial {progress.best['number']}: {params})"
+            text += best + where
+            rich += f"{html.escape(best)[: -len(html.escape(value))]}<b>{html.escape(value)}</b>"
+            rich += html.escape(where)
+        if progress.ended:
+            end = f" - ended: {progress.end_reason or ''}"
+            text, rich = text + end, rich + html.escape(end)
+        view = _ProgressText(text, rich)
+        if self._handle is None:
+            self._handle = display(view, display_id=True)
+        else:
+            with contextlib.suppress(Exception):
+                self._handle.update(view)
+
+
+def run_sweep_cell(shell: Any, cell: str, args: Any, params: dict[str, Any], tags: dict) -> Any:
+    """Run ``cell`` as the trial body of the sweep the magic's options describe."""
+    from nbstudio.sweep.launch import sweep
+    from nbstudio.sweep.space import FACTORIES, is_distribution_text, parse_distribution
+
+    for key, value in params.items():
+        if isinstance(value, Expression) and not is_distribution_text(value.text):
+            raise UsageError(
+                f"-p {key}={value.text}: {value.text!r} is neither a Python literal nor a "
+                f"distribution ({', '.join(FACTORIES)})"
+            )
+    if not args.sweep and not args.resume:
+        key, value = next((k, v) for k, v in params.items() if isinstance(v, Expression))
+        raise UsageError(
+            f"-p {key}={value.text} is a distribution: add --sweep maximize:METRIC (or "
+            "minimize:METRIC) to run the cell as a sweep"
+        )
+    for option in ("nested", "autolog", "no_wait"):
+        if getattr(args, option, False):
+            raise UsageError(f"--{option.replace('_', '-')} cannot be combined with --sweep")
+    if args.compute and args.compute != "local":
+        raise UsageError("--compute with --sweep is not available yet: sweeps run in the kernel")
+    space = {
+        key: parse_distribution(value.text) if isinstance(value, Expression) else value
+        for key, value in params.items()
+    }
+    if not args.resume and not any(isinstance(v, Expression) for v in params.values()):
+        raise UsageError(
+            '--sweep needs at least one -p with a distribution, e.g. -p C="loguniform(1e-3, 1e2)"'
+        )
+    result = sweep(
+        cell_trial(shell, cell),
+        space if args.sweep else None,
+        goal=args.sweep,
+        sampling=args.sampling,
+        policy=args.policy,
+        max_total_trials=args.max_trials,
+        max_concurrent_trials=args.max_concurrent,
+        timeout=args.timeout,
+        trial_timeout=args.trial_timeout,
+        seed=args.seed,
+        name=args.name,
+        experiment=args.experiment,
+        resume=args.resume,
+        tags=tags,
+        source=cell,
+        observers=[] if args.no_monitor else [ProgressLine()],
+    )
+    shell.user_ns[args.out or "_sweep"] = result
+    return result

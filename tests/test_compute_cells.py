@@ -182,6 +182,20 @@ def test_no_wait_returns_a_handle(ns: dict) -> None:
     assert handle.status == "FINISHED"
 
 
+def test_a_queued_cell_shows_a_waiting_line(ns: dict, capsys) -> None:
+    busy = [
+        run_cell("shared", "import time\ntime.sleep(3)", ns, RunSpec(), wait=False)
+        for _ in range(2)
+    ]
+    run_cell("shared", "print('finally')", ns, RunSpec())
+    captured = capsys.readouterr()
+    # rule: while every node is busy, a progress line says the cell waits for a node
+    assert "Waiting for a node of 'shared': 2/2 nodes" in captured.err
+    assert "finally" in captured.out
+    for handle in busy:
+        handle.wait()
+
+
 def test_interrupting_a_cell_kills_its_run(ns: dict) -> None:
     handle = run_cell("shared", "import time\nwhile True:\n    time.sleep(0.05)\n", ns,
                       RunSpec(name="forever"), wait=False)  # fmt: skip

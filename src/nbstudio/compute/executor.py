@@ -137,6 +137,11 @@ class Executor:
     target: str
     slots: int
 
+    @property
+    def max_concurrency(self) -> int:
+        """``slots`` under the name `nbstudio.sweep.executor.TrialExecutor` expects."""
+        return self.slots
+
     def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> TrialHandle:
         raise NotImplementedError
 

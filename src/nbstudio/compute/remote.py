@@ -19,11 +19,13 @@ from collections.abc import Callable
 from concurrent.futures import CancelledError
 from typing import Any
 
+from nbstudio.compute.display import ProgressLine
 from nbstudio.compute.errors import ComputeError, WorkerLostError
 from nbstudio.compute.worker import TaskContext, TaskOutcome, interrupt, run_task
 
 WORKER_LOST = "worker-lost"
 CANCEL_RETRY_SECONDS = 1.0
+WAITING_NOTICE_SECONDS = 1.0
 # Every kernel listens on its own topic, so two kernels sharing a cluster never see each other's
 # output.
 OUTPUT_TOPIC = f"nbstudio-output-{uuid.uuid4().hex[:12]}"
@@ -177,11 +179,21 @@ class RemoteTask:
         cluster) went away, and `TimeoutError` after ``timeout`` seconds.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
+        waiting = ProgressLine(sys.stderr) if echo else None
+        since = time.monotonic()
         while not self._finished.wait(0.1):
+            if waiting is not None:
+                if not self.started and time.monotonic() - since > WAITING_NOTICE_SECONDS:
+                    waiting(self._waiting_text(since))
+                elif self.started:
+                    waiting.done()
+                    waiting = None
             if echo:
                 self._echo()
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"task {self.task_id} still running")
+        if waiting is not None:
+            waiting.done()
         if self._outcome is None and self._error is None:
             self._interpret()
         if echo:
@@ -193,6 +205,21 @@ class RemoteTask:
             raise self._error
         assert self._outcome is not None
         return self._outcome
+
+    def _waiting_text(self, since: float) -> str:
+        """``Waiting for a node of 'cpu': 0/2 nodes, 1 starting... 3.2 s`` (a progress line)."""
+        from nbstudio.compute.targets import get
+
+        try:
+            target = get(self.target)
+        except ComputeError:
+            return f"Waiting for a node of {self.target!r}..."
+        bound = f"/{target.max_nodes}" if target.max_nodes is not None else ""
+        return (
+            f"Waiting for a node of {self.target!r}: {target.nodes}{bound} nodes, "
+            f"{target.starting_nodes} starting, {target.busy_nodes} busy... "
+            f"{time.monotonic() - since:.1f} s"
+        )
 
     def _interpret(self) -> None:
         from distributed.scheduler import KilledWorker

@@ -187,6 +187,42 @@ class _Reader:
         raise NotImplementedError
 
 
+# The embedded store's reads, built once (a poll runs them several times a second).
+_METRIC_ROW = sa.literal_column("metrics.rowid")
+_PARAM_ROW = sa.literal_column("params.rowid")
+_RUN_INFO = sa.select(
+    SqlRun.name, SqlRun.experiment_id, SqlRun.status, SqlRun.start_time, SqlRun.end_time
+).where(SqlRun.run_uuid == sa.bindparam("run"))
+_NEW_METRICS = (
+    sa.select(
+        _METRIC_ROW,
+        SqlMetric.key,
+        SqlMetric.step,
+        SqlMetric.timestamp,
+        SqlMetric.value,
+        SqlMetric.is_nan,
+    )
+    .where(SqlMetric.run_uuid == sa.bindparam("run"), sa.bindparam("metric_row") < _METRIC_ROW)
+    .order_by(_METRIC_ROW)
+)
+_NEW_PARAMS = (
+    sa.select(_PARAM_ROW, SqlParam.key, SqlParam.value)
+    .where(SqlParam.run_uuid == sa.bindparam("run"), sa.bindparam("param_row") < _PARAM_ROW)
+    .order_by(_PARAM_ROW)
+)
+_CHILD_IDS = (
+    sa.select(SqlTag.run_uuid)
+    .join(SqlRun, SqlRun.run_uuid == SqlTag.run_uuid)
+    .where(
+        SqlTag.key == MLFLOW_PARENT_RUN_ID,
+        SqlTag.value == sa.bindparam("run"),
+        SqlRun.lifecycle_stage == "active",
+    )
+    .order_by(SqlRun.start_time.desc())
+    .limit(MAX_CHILDREN)
+)
+
+
 class _SqliteReader(_Reader):
     """Reads MLflow's tables directly: new rows only, all in one read transaction (snapshot)."""
 
@@ -194,50 +230,15 @@ class _SqliteReader(_Reader):
         self.store = store
 
     def read(self, run_id: str, cursor: ChangeCursor) -> RunChanges:
-        metric_row = sa.literal_column("metrics.rowid")
-        param_row = sa.literal_column("params.rowid")
-        with self.store.ManagedSessionMaker() as db:
-            info = db.execute(
-                sa.select(
-                    SqlRun.name,
-                    SqlRun.experiment_id,
-                    SqlRun.status,
-                    SqlRun.start_time,
-                    SqlRun.end_time,
-                ).where(SqlRun.run_uuid == run_id)
-            ).first()
+        bound = {"run": run_id, "metric_row": cursor.metric_row, "param_row": cursor.param_row}
+        # One connection, one read transaction: a consistent snapshot of the four reads (WAL).
+        with self.store.engine.connect() as db:
+            info = db.execute(_RUN_INFO, bound).first()
             if info is None:
                 raise RunError(f"No run with id {run_id!r} in this workspace's tracking store.")
-            rows = db.execute(
-                sa.select(
-                    metric_row,
-                    SqlMetric.key,
-                    SqlMetric.step,
-                    SqlMetric.timestamp,
-                    SqlMetric.value,
-                    SqlMetric.is_nan,
-                )
-                .where(SqlMetric.run_uuid == run_id, metric_row > cursor.metric_row)
-                .order_by(metric_row)
-            ).all()
-            params = db.execute(
-                sa.select(param_row, SqlParam.key, SqlParam.value)
-                .where(SqlParam.run_uuid == run_id, param_row > cursor.param_row)
-                .order_by(param_row)
-            ).all()
-            child_ids = list(
-                db.execute(
-                    sa.select(SqlTag.run_uuid)
-                    .join(SqlRun, SqlRun.run_uuid == SqlTag.run_uuid)
-                    .where(
-                        SqlTag.key == MLFLOW_PARENT_RUN_ID,
-                        SqlTag.value == run_id,
-                        SqlRun.lifecycle_stage == "active",
-                    )
-                    .order_by(SqlRun.start_time.desc())
-                    .limit(MAX_CHILDREN)
-                ).scalars()
-            )
+            rows = db.execute(_NEW_METRICS, bound).all()
+            params = db.execute(_NEW_PARAMS, bound).all()
+            child_ids = list(db.execute(_CHILD_IDS, bound).scalars())
         metrics: dict[str, list[MetricPoint]] = {}
         nan = math.nan
         for _, key, step, timestamp, value, is_nan in rows:

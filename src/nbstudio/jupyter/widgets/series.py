@@ -12,8 +12,8 @@ eighth of ``n0``: a refresh costs O(tail), and a trace never holds more than ~1.
 
 from __future__ import annotations
 
+import bisect
 import itertools
-import math
 
 import numpy as np
 
@@ -66,10 +66,11 @@ class MetricSeries:
         tail = self.points[max(0, start - 1) :]
         if all(order(a) <= order(b) for a, b in itertools.pairwise(tail)):
             return
+        # Re-sort only from where the earliest new point belongs (usually near the end).
         earliest = min(map(order, points))
-        head_end = order(self.points[self._head_n - 1]) if self._head_n else None
-        self.points.sort(key=order)
-        if head_end is not None and earliest < head_end:
+        at = bisect.bisect_right(self.points, earliest, hi=start, key=order)
+        self.points[at:] = sorted(self.points[at:], key=order)
+        if at < self._head_n:
             self._head_n = 0
 
     @property
@@ -99,19 +100,17 @@ class MetricSeries:
         Non-finite values become NaN (a gap in the line): JSON has no infinity.
         """
         view = self.visible()
+        if not view:
+            return np.empty(0), np.empty(0)
+        table = np.array(view, dtype=np.float64)  # columns: step, timestamp, value
         if self.uses_steps:
-            x = np.fromiter((p[0] for p in view), dtype=np.float64, count=len(view))
+            x = table[:, 0]
         else:
-            origin = start_ms if start_ms is not None else (view[0][1] if view else 0)
-            x = np.fromiter(
-                ((p[1] - origin) / 1000 for p in view), dtype=np.float64, count=len(view)
-            )
-        y = np.fromiter(
-            (v if math.isfinite(v) else math.nan for _, _, v in view),
-            dtype=np.float64,
-            count=len(view),
-        )
-        return x, y
+            origin = start_ms if start_ms is not None else table[0, 1]
+            x = (table[:, 1] - origin) / 1000
+        y = table[:, 2]
+        y[~np.isfinite(y)] = np.nan
+        return np.ascontiguousarray(x), np.ascontiguousarray(y)
 
     @property
     def x_title(self) -> str:

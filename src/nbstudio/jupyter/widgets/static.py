@@ -158,9 +158,10 @@ def image(png: bytes | None, alt: str) -> str:
     if png is None:
         return ""
     data = base64.b64encode(png).decode("ascii")
+    width = int.from_bytes(png[16:20], "big")  # PNG header: drawn at its size, never stretched
     return (
-        f'<img class="nbstudio-charts" alt="{esc(alt)}" src="data:image/png;base64,{data}" '
-        'style="max-width:100%">'
+        f'<img class="nbstudio-charts" alt="{esc(alt)}" width="{width}" '
+        f'src="data:image/png;base64,{data}" style="max-width:100%;height:auto">'
     )
 
 

@@ -162,3 +162,35 @@ def test_compare_view_opens_for_two_runs(lab, ui):
     expect(chart.locator(".axis-title", has_text="kernel")).to_have_count(1)
     expect(chart.locator(".axis-title", has_text="acc")).to_have_count(1)
     ui.screenshot("compare-view")
+
+
+REGISTER = textwrap.dedent(
+    """
+    from nbstudio.session import get_session
+
+    session = get_session()
+    client = session.client()
+    run = client.create_run(session.experiment_id("ui-models"), run_name="trainer")
+    client.set_terminated(run.info.run_id, "FINISHED")
+    client.create_registered_model("ui-model", description="churn classifier")
+    for _ in range(2):
+        client.create_model_version("ui-model", f"runs:/{run.info.run_id}/model", run.info.run_id)
+    client.set_registered_model_alias("ui-model", "champion", "2")
+    """
+)
+
+
+def test_models_section_lists_versions_and_aliases(lab, ui):
+    lab.python(REGISTER)
+    panel = ui.open_panel()
+    model = panel.locator('.nbs-card[data-model="ui-model"]')
+    # rule: a registered model shows its alias, its versions newest first, and its description
+    expect(model).to_be_visible(timeout=15_000)
+    expect(model.locator(".nbs-row").first.locator(".nbs-alias")).to_have_text("@champion → v2")
+    expect(model.locator(".nbs-version .nbs-name")).to_have_text(["v2", "v1"])
+    expect(model).to_contain_text("churn classifier")
+    model.locator(".nbs-version", has_text="v2").locator("button", has_text="run").click()
+    # rule: a version links to the run it came from
+    view = ui.page.locator(".nbs-runview:not(.lm-mod-hidden) .nbs-view")
+    expect(view.locator("h2")).to_have_text("trainer")
+    ui.screenshot("models")

@@ -74,11 +74,16 @@ def test_child_runs_opened_inside_are_nested(workspace) -> None:
 
 
 def test_runs_left_open_inside_are_ended(workspace) -> None:
-    with pytest.raises(RuntimeError), TrackedRun(RunSpec(name="parent")):
-        child = mlflow.start_run(nested=True)
-        raise RuntimeError("left the child open")
+    def leave_child_open() -> mlflow.ActiveRun:
+        with TrackedRun(RunSpec(name="parent")):
+            opened = mlflow.start_run(nested=True)
+            raise RuntimeError(opened.info.run_id)
+
+    with pytest.raises(RuntimeError) as raised:
+        leave_child_open()
+    child_id = str(raised.value)
     # rule: nothing stays RUNNING: a child left open ends with the parent's status
-    assert get_session().client().get_run(child.info.run_id).info.status == "FAILED"
+    assert get_session().client().get_run(child_id).info.status == "FAILED"
     assert mlflow.active_run() is None
 
 

@@ -56,5 +56,5 @@ def test_tracking_uri_precedence(tmp_path, monkeypatch, config_uri, env_uri, exp
 def test_bad_config_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "nbstudio.toml").write_text("tracking_uri = \n")
     # rule: invalid TOML names the file instead of a parser traceback
-    with pytest.raises(WorkspaceError, match="nbstudio.toml is not valid TOML"):
+    with pytest.raises(WorkspaceError, match=r"nbstudio\.toml is not valid TOML"):
         workspace.resolve(tmp_path)

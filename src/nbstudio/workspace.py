@@ -108,8 +108,8 @@ def export_tracking_uri(ws: Workspace) -> None:
     """Point plain MLflow calls (and child processes) at the workspace's store via the environment.
 
     Cheap, so ``%load_ext`` can do it without importing MLflow: a cell that calls
-    ``mlflow.start_run()`` before any nbstudio magic still records into the workspace. A URI the user
-    set explicitly is left alone.
+    ``mlflow.start_run()`` before any nbstudio magic still records into the workspace. A URI the
+    user set explicitly is left alone.
     """
     if _explicit_env_uri() is None:
         os.environ["MLFLOW_TRACKING_URI"] = ws.tracking_uri

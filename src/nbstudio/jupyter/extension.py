@@ -19,5 +19,12 @@ MAGICS: list[tuple[str, str]] = [
 
 
 def load_ipython_extension(ipython: Any) -> None:
+    from nbstudio.errors import WorkspaceError
+    from nbstudio.workspace import export_tracking_uri, resolve
+
+    try:
+        export_tracking_uri(resolve())
+    except WorkspaceError as exc:  # a broken nbstudio.toml: the magics will say so when used
+        ipython.log.warning("nbstudio: %s", exc)
     for module, name in MAGICS:
         ipython.register_magics(getattr(importlib.import_module(module), name))

@@ -58,6 +58,18 @@ def test_register_load_by_alias_and_version(wine) -> None:
     assert table["aliases"].iloc[0] == "champion"
 
 
+def test_register_a_tree_ensemble(wine) -> None:
+    ip = wine
+    ip.run_cell(
+        "from sklearn.ensemble import RandomForestClassifier\n"
+        "forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y)\n"
+    )
+    ip.run_line_magic("register_model", "forest --name forest --alias champion")
+    # rule: tree models register and load back (no refusal of their internal types)
+    predicted = nbstudio.load_model("forest@champion").predict(ip.user_ns["X"])
+    assert np.array_equal(predicted, ip.user_ns["forest"].predict(ip.user_ns["X"]))
+
+
 def test_register_a_runs_uri(wine) -> None:
     ip = wine
     first = ip.run_line_magic("register_model", "clf --name wine")

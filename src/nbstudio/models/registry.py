@@ -72,7 +72,13 @@ def _flavor_for(model: Any) -> tuple[Any, dict[str, Any], list[str]]:
             pins = environment.pinned(
                 "mlflow", "scikit-learn", "cloudpickle", "numpy", "pandas", "scipy"
             )
-            return mlflow_sklearn, {"sk_model": model}, pins
+            # The model was trained in this kernel, so it is trusted: cloudpickle saves every
+            # estimator, where skops (MLflow's default when installed) refuses tree models.
+            save_args = {
+                "sk_model": model,
+                "serialization_format": mlflow_sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
+            }
+            return mlflow_sklearn, save_args, pins
     from mlflow.pyfunc import PythonModel
 
     if isinstance(model, PythonModel):

@@ -1,0 +1,43 @@
+"""Overhead of an empty %%mlrun cell vs an empty cell (median of 50; target <= 60 ms), and the
+cost of %load_ext nbstudio in a fresh interpreter (target <= 0.3 s)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _shell import fresh_workspace, median, shell
+
+ROUNDS = 50
+LOAD_EXT = (
+    "import time\n"
+    "from IPython.testing.globalipapp import get_ipython\n"
+    "ip = get_ipython()\n"
+    "t = time.perf_counter(); ip.run_line_magic('load_ext', 'nbstudio')\n"
+    "print(time.perf_counter() - t)\n"
+)
+
+
+def timed(ip, cell: str) -> float:
+    started = time.perf_counter()
+    ip.run_cell(cell)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    load = float(subprocess.check_output([sys.executable, "-c", LOAD_EXT], text=True).split()[-1])
+    fresh_workspace()
+    ip = shell()
+    timed(ip, "%%mlrun\npass\n")  # the first cell opens the store and imports MLflow
+    empty = median([timed(ip, "pass\n") for _ in range(ROUNDS)])
+    tracked = median([timed(ip, "%%mlrun\npass\n") for _ in range(ROUNDS)])
+    print(f"%load_ext nbstudio: {load * 1000:.0f} ms (target <= 300 ms)")
+    print(f"empty cell: {empty * 1000:.2f} ms; empty %%mlrun cell: {tracked * 1000:.1f} ms")
+    print(f"overhead: {(tracked - empty) * 1000:.1f} ms (target <= 60 ms)")
+
+
+if __name__ == "__main__":
+    main()

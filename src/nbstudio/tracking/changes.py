@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from mlflow.entities import Run
+from mlflow.entities import LoggedModelStatus, Run
 from mlflow.exceptions import MlflowException
 from mlflow.store.tracking.dbmodels.models import SqlMetric, SqlParam, SqlRun, SqlTag
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME
@@ -397,6 +397,7 @@ def logged_models(run_id: str, session: Session | None = None) -> list[LoggedMod
             registered=tuple(by_model.get(m.model_id, ())),
         )
         for m in found
+        if m.status == LoggedModelStatus.READY  # a failed log_model leaves a FAILED record
     ]
 
 

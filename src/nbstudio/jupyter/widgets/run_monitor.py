@@ -174,7 +174,8 @@ class RunMonitor(widgets.VBox):
         """The end of the run: the models it logged and its one-line error, if any."""
         self.models = list(models)
         self.error = error
-        self._footer.value = static.models(self.models) + static.error(error, self.status)
+        footer = static.models(self.models, self.run_name) + static.error(error, self.status)
+        self._footer.value = footer
 
     @staticmethod
     def prepare() -> None:
@@ -306,7 +307,7 @@ class RunMonitor(widgets.VBox):
             else:
                 lines.append(
                     f"  model {ref.name}: register it with "
-                    f"%register_model {ref.uri} --name {ref.name}"
+                    f"%register_model {ref.uri} --name {static.register_name(ref, self.run_name)}"
                 )
         if self.error:
             lines.append(f"  error: {self.error}")
@@ -324,7 +325,7 @@ class RunMonitor(widgets.VBox):
                 static.last_values(list(self.series.values())),
                 static.image(png, f"metrics of run {self.run_name}"),
                 self.children_html(),
-                static.models(self.models),
+                static.models(self.models, self.run_name),
                 static.error(self.error, self.status),
             ],
             "nbstudio-monitor nbstudio-monitor-final",

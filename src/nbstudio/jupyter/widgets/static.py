@@ -78,7 +78,8 @@ def children_table(children: Sequence[ChildRun], now_ms: int | None = None) -> s
     for child in ordered[:MAX_CHILD_ROWS]:
         params_text = ", ".join(f"{k}={v}" for k, v in sorted(child.params.items()))
         rows.append(
-            f'<tr data-run-id="{esc(child.run_id)}"><td>{esc(child.name)}</td>'
+            f'<tr data-run-id="{esc(child.run_id)}" style="text-align:left">'
+            f"<td>{esc(child.name)}</td>"
             f"<td>{badge(child.status)}</td>"
             f"<td>{esc(format_duration(child.duration(now_ms)))}</td>"
             f"<td>{esc(params_text)}</td><td>{esc(_metrics_text(child.metrics))}</td></tr>"
@@ -92,13 +93,20 @@ def children_table(children: Sequence[ChildRun], now_ms: int | None = None) -> s
     return (
         f'<div class="nbstudio-children"><div style="font-weight:600">child runs: '
         f"{len(children)} ({esc(summary)})</div>"
-        '<div style="max-height:320px;overflow:auto"><table style="font-size:0.85em">'
+        '<div style="max-height:320px;overflow:auto">'
+        '<table class="nbstudio-children-table" style="font-size:0.85em;text-align:left">'
         "<tr><th>name</th><th>status</th><th>duration</th><th>params</th><th>metrics</th></tr>"
         f"{''.join(rows)}</table></div>{tail}</div>"
     )
 
 
-def models(refs: Sequence[LoggedModelRef]) -> str:
+def register_name(ref: LoggedModelRef, run_name: str) -> str:
+    """The registered-model name to suggest: the model's own, or the run's for a plain "model"."""
+    name = ref.name if ref.name and ref.name != "model" else run_name
+    return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name) or "model"
+
+
+def models(refs: Sequence[LoggedModelRef], run_name: str = "") -> str:
     """Each logged model, with the command that registers it (or the versions made from it)."""
     parts = []
     for ref in refs:
@@ -109,7 +117,7 @@ def models(refs: Sequence[LoggedModelRef]) -> str:
                 f"<b>{esc(done)}</b></div>"
             )
         else:
-            command = f"%register_model {ref.uri} --name {ref.name}"
+            command = f"%register_model {ref.uri} --name {register_name(ref, run_name)}"
             parts.append(
                 f"<div>model <b>{esc(ref.name)}</b> logged: register it with "
                 f'<code class="nbstudio-register-hint" style="user-select:all">'

@@ -19,6 +19,7 @@ from nbstudio import __version__
 
 SUBCOMMANDS: list[tuple[str, str]] = [
     ("compute", "nbstudio.compute.cli"),
+    ("endpoint", "nbstudio.endpoints.cli"),
 ]
 
 

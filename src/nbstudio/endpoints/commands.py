@@ -1,0 +1,764 @@
+"""The endpoint commands every interface calls: magics, the console, the REST API, plain Python.
+
+Each command changes ``endpoint.json`` (see `records`) and, when the endpoint runs, waits until its
+process reports the change applied, so that when a command returns its effect is live: a new
+deployment answers, new weights are in force, the old key is refused. The endpoint process is
+started with its own session so it outlives the kernel; ``stop``/``delete`` end it by its pid.
+
+Example:
+    >>> from nbstudio import endpoints
+    >>> endpoints.create("iris")  # doctest: +SKIP
+    >>> endpoints.deploy("iris", "blue", "iris@champion")  # doctest: +SKIP
+    >>> endpoints.deploy("iris", "green", "iris/2", traffic=10)  # doctest: +SKIP
+    >>> endpoints.invoke("iris", X_test.head())  # doctest: +SKIP
+    array([0, 0, 1, 2, 1])
+    >>> endpoints.set_traffic("iris", {"green": 100})  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import psutil
+
+from nbstudio.endpoints import monitoring
+from nbstudio.endpoints.errors import EndpointError, ScoringError, UnknownEndpointError
+from nbstudio.endpoints.records import (
+    FAILED,
+    READY,
+    RUNNING,
+    STARTING,
+    STOPPED,
+    DeploymentSpec,
+    EndpointSpec,
+    EndpointStatus,
+    Records,
+    check_name,
+    new_key,
+    now_ms,
+)
+from nbstudio.endpoints.routing import check_mirror, check_traffic, share
+from nbstudio.endpoints.workers import START_TIMEOUT
+
+SERVER_START_TIMEOUT = 60.0
+APPLY_TIMEOUT = 60.0
+STOP_TIMEOUT = 30.0
+MAX_SERVER_LOG = 2_000_000
+
+Progress = Callable[[str], None]
+
+# Endpoint processes this process launched, so stopping one also reaps it (no zombie).
+_children: dict[int, subprocess.Popen] = {}
+_children_lock = threading.Lock()
+
+
+def records() -> Records:
+    """The records of the current workspace's endpoints."""
+    from nbstudio.session import get_session
+
+    return Records(get_session().workspace.data_dir / "endpoints")
+
+
+# -- what an endpoint looks like ---------------------------------------------------------------
+
+
+@dataclass
+class DeploymentInfo:
+    """One deployment as every view shows it. Metric fields come from `monitoring.summary`."""
+
+    name: str
+    model: str
+    model_name: str
+    model_version: str
+    model_uri: str
+    state: str
+    traffic: int
+    mirror: int
+    pid: int | None = None
+    error: str | None = None
+    restarts: int = 0
+    ready_since: int | None = None
+    created: int | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class EndpointInfo:
+    """One endpoint: what was asked for (spec), what runs (status) and its figures."""
+
+    name: str
+    state: str
+    url: str | None
+    port: int | None
+    pid: int | None
+    reason: str | None
+    description: str
+    created: int
+    traffic: dict[str, int]
+    mirror: dict[str, int]
+    deployments: list[DeploymentInfo]
+    metrics: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+    def deployments_frame(self) -> Any:
+        import pandas as pd
+
+        rows = []
+        for d in self.deployments:
+            latency = d.metrics.get("latency_ms") or {}
+            model = f"{d.model_name}/{d.model_version}"
+            rows.append(
+                {
+                    "deployment": d.name,
+                    "model": model if d.model == model else f"{model} ({d.model})",
+                    "state": d.state,
+                    "traffic %": d.traffic,
+                    "mirror %": d.mirror,
+                    "requests": d.metrics.get("requests", 0),
+                    "failures": d.metrics.get("failures", 0),
+                    "req/s": d.metrics.get("rate", 0.0),
+                    "p50 ms": latency.get("p50"),
+                    "p95 ms": latency.get("p95"),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def _header(self) -> list[str]:
+        where = f" at {self.url}" if self.url and self.state == RUNNING else ""
+        pid = f" (pid {self.pid})" if self.pid and self.state == RUNNING else ""
+        lines = [f"Endpoint {self.name}: {self.state}{where}{pid}"]
+        if self.reason:
+            lines.append(f"  {self.reason}")
+        for d in self.deployments:
+            if d.error and d.state != READY:
+                lines.append(f"  {d.name}: {d.error}")
+        return lines
+
+    def __repr__(self) -> str:
+        lines = self._header()
+        if self.deployments:
+            table = self.deployments_frame().to_string(index=False, na_rep="-")
+            lines += ["  " + line for line in table.splitlines()]
+        else:
+            lines.append(f"  No deployment yet: %endpoint deploy {self.name} blue MODEL@ALIAS")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        head = "<br>".join(html.escape(line) for line in self._header())
+        table = (
+            self.deployments_frame().to_html(index=False, na_rep="-", border=0)
+            if self.deployments
+            else ""
+        )
+        return f"<div><b>{head}</b>{table}</div>"
+
+
+class Text(str):
+    """A string a notebook shows as plain text (log lines), not as a quoted repr."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _alive(status: EndpointStatus | None) -> bool:
+    """True if the recorded endpoint process still runs (not a zombie, not a reused pid)."""
+    if status is None or status.pid is None:
+        return False
+    with _children_lock:
+        child = _children.get(status.pid)
+    if child is not None and child.poll() is not None:
+        return False
+    try:
+        proc = psutil.Process(status.pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return False
+        started = proc.create_time()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
+    return status.pid_started is None or abs(started - status.pid_started) < 1.0
+
+
+def _state(spec: EndpointSpec, status: EndpointStatus | None) -> tuple[str, str | None]:
+    if status is None:
+        return STOPPED, None
+    if status.state in (RUNNING, STARTING):
+        if _alive(status):
+            return status.state, None
+        if status.pid is None and status.state == STARTING:
+            return STARTING, None
+        return FAILED, (
+            f"The endpoint process ended unexpectedly; restart it with %endpoint start {spec.name}"
+        )
+    if status.state == FAILED:
+        return FAILED, status.reason
+    return STOPPED, None
+
+
+def info(name: str, recs: Records | None = None, with_metrics: bool = True) -> EndpointInfo:
+    """Everything about one endpoint, read afresh from the workspace."""
+    recs = recs or records()
+    spec = recs.spec(name)
+    status = recs.read_status(name)
+    state, reason = _state(spec, status)
+    running = state == RUNNING
+    figures = monitoring.summary(recs.monitoring_db, name) if with_metrics else {}
+    deployments = []
+    for dname, dspec in spec.deployments.items():
+        dstatus = status.deployments.get(dname) if status else None
+        if not running:
+            dstate = STOPPED if state != FAILED else FAILED
+        elif dstatus is None:
+            dstate = "pending"
+        else:
+            dstate = dstatus.state
+        deployments.append(
+            DeploymentInfo(
+                name=dname,
+                model=dspec.model,
+                model_name=dspec.model_name,
+                model_version=dspec.model_version,
+                model_uri=dspec.model_uri,
+                state=dstate,
+                traffic=spec.traffic.get(dname, 0),
+                mirror=spec.mirror.get(dname, 0),
+                pid=dstatus.pid if dstatus and running else None,
+                error=dstatus.error if dstatus else None,
+                restarts=dstatus.restarts if dstatus else 0,
+                ready_since=dstatus.ready_since if dstatus and running else None,
+                created=dspec.created,
+                metrics=figures.get(dname, {}),
+            )
+        )
+    live = [f for d, f in figures.items()]
+    totals = {
+        "requests": sum(f["requests"] for f in live),
+        "failures": sum(f["failures"] for f in live),
+        "client_errors": sum(f["client_errors"] for f in live),
+        "rate": round(sum(f["rate"] for f in live), 3),
+    }
+    port = status.port if status else None
+    return EndpointInfo(
+        name=name,
+        state=state,
+        url=f"http://127.0.0.1:{port}/score" if port else None,
+        port=port,
+        pid=status.pid if status and running else None,
+        reason=reason,
+        description=spec.description,
+        created=spec.created,
+        traffic=dict(spec.traffic),
+        mirror=dict(spec.mirror),
+        deployments=deployments,
+        metrics=totals,
+    )
+
+
+# -- the endpoint process ----------------------------------------------------------------------
+
+
+def _launch(recs: Records, spec: EndpointSpec) -> subprocess.Popen:
+    from nbstudio.session import get_session
+
+    workspace = get_session().workspace
+    previous = recs.read_status(spec.name)
+    # Written before the process exists (keeping the last port, which it tries to reuse), so
+    # that the process's own first write always wins.
+    recs.write_status(
+        spec.name, EndpointStatus(state=STARTING, port=previous.port if previous else None)
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JPY_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    env["MLFLOW_TRACKING_URI"] = workspace.tracking_uri
+    env.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    log_path = recs.server_log(spec.name)
+    if log_path.is_file() and log_path.stat().st_size > MAX_SERVER_LOG:
+        log_path.replace(log_path.with_suffix(".log.1"))
+    with log_path.open("a") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "nbstudio.endpoints.server", str(recs.folder), spec.name],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=workspace.root,
+            env=env,
+            start_new_session=True,  # outlives the kernel; its workers share its process group
+        )
+    with _children_lock:
+        _children[proc.pid] = proc
+    return proc
+
+
+def _wait_applied(
+    recs: Records,
+    name: str,
+    generation: int,
+    timeout: float,
+    proc: subprocess.Popen | None = None,
+) -> EndpointStatus:
+    """Wait until the endpoint process has applied spec ``generation`` (or died trying)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status = recs.read_status(name)
+        if status is not None:
+            if status.state == FAILED:
+                raise EndpointError(
+                    f"Endpoint {name!r} cannot start: {status.reason or _server_tail(recs, name)}"
+                )
+            ours = proc is None or status.pid == proc.pid
+            if ours and status.state == RUNNING and status.generation >= generation:
+                return status
+        if proc is not None and proc.poll() is not None:
+            raise EndpointError(
+                f"Endpoint {name!r} stopped while starting: {_server_tail(recs, name)}"
+            )
+        if proc is None and status is not None and status.pid and not _alive(status):
+            raise EndpointError(
+                f"Endpoint {name!r} stopped unexpectedly: {_server_tail(recs, name)}"
+            )
+        if time.monotonic() > deadline:
+            raise EndpointError(
+                f"Endpoint {name!r} did not apply the change within {timeout:.0f} s "
+                f"(see %endpoint logs {name})."
+            )
+        time.sleep(0.05)
+
+
+def _server_tail(recs: Records, name: str) -> str:
+    tail = recs.tail(recs.server_log(name), 20).splitlines()
+    for line in reversed(tail):
+        if "FAILED:" in line:
+            return line.split("FAILED:", 1)[1].strip()
+    return tail[-1].strip() if tail else "no output"
+
+
+def _apply(recs: Records, spec: EndpointSpec, timeout: float) -> EndpointStatus | None:
+    """Make the running endpoint apply ``spec`` (already written); start it if it should run."""
+    status = recs.read_status(spec.name)
+    if _alive(status):
+        return _wait_applied(recs, spec.name, spec.generation, timeout)
+    if not spec.running:
+        return None
+    proc = _launch(recs, spec)
+    return _wait_applied(recs, spec.name, spec.generation, timeout + SERVER_START_TIMEOUT, proc)
+
+
+# -- model references --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    name: str
+    version: str
+    uri: str
+    source: str
+
+
+def resolve_model(reference: str) -> ResolvedModel:
+    """``NAME@ALIAS``, ``NAME/VERSION``, ``NAME`` (latest) or ``models:/...`` to one version.
+
+    The version is pinned now, as Azure pins a deployment's model: moving the alias later does not
+    change what the deployment serves; deploying again does.
+    """
+    from mlflow.exceptions import MlflowException
+
+    from nbstudio.models.registry import _check_reference
+    from nbstudio.session import get_session
+
+    ref = reference.strip().removeprefix("models:/")
+    if not ref or "://" in ref or ref.startswith("runs:/") or ref.startswith("m-"):
+        raise EndpointError(
+            f"{reference!r}: deploy a registered model as NAME@ALIAS or NAME/VERSION "
+            "(register it first with %register_model)."
+        )
+    session = get_session()
+    session.workspace  # noqa: B018 - opens the store
+    _check_reference(session, ref)
+    client = session.client()
+    try:
+        if "@" in ref:
+            name, alias = ref.split("@", 1)
+            version = client.get_model_version_by_alias(name, alias)
+        elif "/" in ref:
+            name, number = ref.rsplit("/", 1)
+            version = client.get_model_version(name, number)
+        else:
+            name = ref
+            versions = client.search_model_versions(f"name = '{name}'")
+            if not versions:
+                raise EndpointError(f"Model {name!r} has no version to deploy.")
+            version = max(versions, key=lambda v: int(v.version))
+        source = client.get_model_version_download_uri(name, version.version)
+    except MlflowException as exc:
+        raise EndpointError(f"Cannot deploy {reference!r}: {exc.message}") from None
+    return ResolvedModel(name, str(version.version), f"models:/{name}/{version.version}", source)
+
+
+# -- commands ----------------------------------------------------------------------------------
+
+
+def create(name: str, port: int | None = None, description: str = "") -> EndpointInfo:
+    """Create endpoint ``name`` with a new key and start it (no deployment yet)."""
+    check_name(name)
+    if port is not None and not 1024 <= port <= 65535:
+        raise EndpointError(f"--port {port}: choose a port between 1024 and 65535.")
+    recs = records()
+    with recs.locked(name):
+        if recs.exists(name):
+            raise EndpointError(
+                f"Endpoint {name!r} already exists: %endpoint show {name}, or delete it first."
+            )
+        spec = EndpointSpec(name=name, port=port, description=description)
+        recs.write_spec(spec)
+    try:
+        _apply(recs, spec, APPLY_TIMEOUT)
+    except EndpointError:
+        recs.remove(name)  # nothing of a half-created endpoint stays behind
+        raise
+    return info(name, recs)
+
+
+def deploy(
+    name: str,
+    deployment: str,
+    model: str,
+    traffic: int | None = None,
+    timeout: float = START_TIMEOUT,
+) -> EndpointInfo:
+    """Deploy registered model ``model`` as ``deployment`` of endpoint ``name``.
+
+    The new worker loads the model and passes its health check before any traffic moves to it;
+    until then the other deployments keep serving. ``traffic`` gives it that percentage and scales
+    the others to the rest; without it, the first deployment takes all traffic and later ones none
+    (send them requests with the ``nbstudio-deployment`` header, then shift traffic). Deploying to
+    an existing deployment replaces its model the same way, without dropping requests.
+
+    If the model fails to load or to predict on its input example, traffic stays as it was and
+    the error (with ``%endpoint logs``) is raised.
+    """
+    check_name(deployment, "deployment")
+    recs = records()
+    recs.spec(name)  # a clear error before looking the model up
+    resolved = resolve_model(model)
+    with recs.updating(name) as spec:
+        before = spec.deployments.get(deployment)
+        old_traffic, old_mirror = dict(spec.traffic), dict(spec.mirror)
+        revision = max((d.revision for d in spec.deployments.values()), default=0) + 1
+        spec.deployments[deployment] = DeploymentSpec(
+            name=deployment,
+            model=model,
+            model_name=resolved.name,
+            model_version=resolved.version,
+            model_uri=resolved.uri,
+            source=resolved.source,
+            revision=revision,
+        )
+        weights = {**spec.traffic, deployment: spec.traffic.get(deployment, 0)}
+        if traffic is not None:
+            weights = share(weights, deployment, traffic)
+        elif not any(weights.values()):
+            weights = share(weights, deployment, 100)
+        spec.traffic = check_traffic(weights, spec.deployments)
+        spec.mirror = check_mirror(spec.mirror, spec.traffic, spec.deployments)
+        spec.running = True
+    spec = recs.spec(name)
+    status = _apply(recs, spec, timeout)
+    dstatus = status.deployments.get(deployment) if status else None
+    if dstatus is not None and dstatus.state == READY and dstatus.revision == revision:
+        return info(name, recs)
+    error = (dstatus.error if dstatus else None) or "it did not become ready"
+    with recs.updating(name) as spec:
+        if before is not None:
+            spec.deployments[deployment] = before  # the previous model keeps serving
+        spec.traffic = {n: old_traffic.get(n, 0) for n in spec.deployments}
+        spec.mirror = {n: p for n, p in old_mirror.items() if n in spec.deployments}
+    with contextlib.suppress(EndpointError):
+        _apply(recs, recs.spec(name), APPLY_TIMEOUT)
+    kept = ", ".join(f"{n}={p}" for n, p in old_traffic.items() if p) or "none"
+    raise EndpointError(
+        f"Deployment {deployment!r} of {name!r} failed: {error}. Traffic is unchanged ({kept}); "
+        f"see %endpoint logs {name} {deployment}"
+    )
+
+
+def set_traffic(
+    name: str,
+    traffic: dict[str, int] | None = None,
+    mirror: dict[str, int] | None = None,
+    timeout: float = APPLY_TIMEOUT,
+) -> EndpointInfo:
+    """Set live traffic (percentages adding up to 100; unnamed deployments get 0) and/or the
+    mirror percentage. Returns once the endpoint routes by the new weights.
+
+    Traffic only moves to deployments that are ready; in-flight requests finish where they are.
+    """
+    recs = records()
+    recs.spec(name)
+    status = recs.read_status(name)
+    if traffic:
+        for dname, percent in traffic.items():
+            dstatus = status.deployments.get(dname) if status and _alive(status) else None
+            if percent > 0 and dstatus is not None and dstatus.state == FAILED:
+                raise EndpointError(
+                    f"Deployment {dname!r} failed ({dstatus.error}); deploy it again before "
+                    "giving it traffic."
+                )
+    with recs.updating(name) as spec:
+        if traffic is not None and traffic:
+            spec.traffic = check_traffic(traffic, spec.deployments)
+        if mirror is not None:
+            spec.mirror = check_mirror(mirror, spec.traffic, spec.deployments)
+        else:
+            spec.mirror = check_mirror(spec.mirror, spec.traffic, spec.deployments)
+    spec = recs.spec(name)
+    _apply(recs, spec, timeout)
+    return info(name, recs)
+
+
+def table() -> Any:
+    """Every endpoint of the workspace as a table (``%endpoint list``)."""
+    import pandas as pd
+
+    recs = records()
+    rows = []
+    for name in recs.names():
+        try:
+            ep = info(name, recs)
+        except EndpointError:
+            continue
+        rows.append(
+            {
+                "endpoint": ep.name,
+                "state": ep.state,
+                "url": ep.url if ep.state == RUNNING else None,
+                "traffic": ", ".join(f"{n} {p}%" for n, p in ep.traffic.items() if p) or "-",
+                "mirror": ", ".join(f"{n} {p}%" for n, p in ep.mirror.items()) or "-",
+                "deployments": ", ".join(f"{d.name} ({d.state})" for d in ep.deployments) or "-",
+                "requests": ep.metrics["requests"],
+                "failures": ep.metrics["failures"],
+            }
+        )
+    columns = ["endpoint", "state", "url", "traffic", "mirror", "deployments", "requests"]
+    return pd.DataFrame(rows, columns=[*columns, "failures"])
+
+
+def show(name: str) -> EndpointInfo:
+    """One endpoint: URL, state, deployments with model, state, traffic and figures."""
+    return info(name)
+
+
+def get_key(name: str, regenerate: bool = False) -> str:
+    """The endpoint's key; ``regenerate`` makes a new one (the old one is refused on return)."""
+    recs = records()
+    if not regenerate:
+        return recs.spec(name).key
+    with recs.updating(name) as spec:
+        spec.key = new_key()
+    spec = recs.spec(name)
+    if _alive(recs.read_status(name)):
+        _apply(recs, spec, APPLY_TIMEOUT)
+    return spec.key
+
+
+def logs(name: str, deployment: str | None = None, tail: int = 100) -> Text:
+    """The last lines of a deployment's worker log (or of the endpoint process's own log)."""
+    recs = records()
+    spec = recs.spec(name)
+    if deployment is None:
+        path = recs.server_log(name)
+    else:
+        if deployment not in spec.deployments:
+            known = ", ".join(spec.deployments) or "none"
+            raise UnknownEndpointError(
+                f"No deployment {deployment!r} in {name!r} (deployments: {known})."
+            )
+        path = recs.deployment_log(name, deployment)
+    text = recs.tail(path, tail)
+    return Text(text or f"({path.name} is empty)")
+
+
+def start(name: str, timeout: float = START_TIMEOUT) -> EndpointInfo:
+    """Start a stopped endpoint; returns once every deployment has loaded (or failed)."""
+    recs = records()
+    with recs.updating(name) as spec:
+        spec.running = True
+    _apply(recs, recs.spec(name), timeout)
+    return info(name, recs)
+
+
+def _terminate(pid: int, timeout: float) -> None:
+    """SIGTERM the endpoint process (it stops its workers), SIGKILL its group if it hangs."""
+    with _children_lock:
+        child = _children.pop(pid, None)
+    try:
+        proc = psutil.Process(pid)
+        proc.terminate()
+        proc.wait(timeout)
+    except psutil.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(psutil.Error):
+            psutil.Process(pid).wait(5)
+    except psutil.NoSuchProcess:
+        pass
+    if child is not None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(1)
+
+
+def stop(name: str, timeout: float = STOP_TIMEOUT) -> EndpointInfo:
+    """Stop the endpoint's process and workers; its spec, key and figures stay."""
+    recs = records()
+    with recs.updating(name) as spec:
+        spec.running = False
+    status = recs.read_status(name)
+    if _alive(status):
+        assert status is not None
+        assert status.pid is not None
+        _terminate(status.pid, timeout)
+    status = recs.read_status(name)
+    if status is None or status.state != STOPPED:
+        recs.write_status(
+            name,
+            EndpointStatus(
+                state=STOPPED,
+                port=status.port if status else None,
+                generation=status.generation if status else 0,
+            ),
+        )
+    return info(name, recs)
+
+
+def delete(name: str, deployment: str | None = None, timeout: float = STOP_TIMEOUT) -> Text:
+    """Delete a deployment (it must take no traffic), or the whole endpoint with its figures."""
+    recs = records()
+    if deployment is None:
+        recs.spec(name)
+        stop(name, timeout)
+        monitoring.forget(recs.monitoring_db, name)
+        recs.remove(name)
+        return Text(f"Deleted endpoint {name!r}.")
+    status = recs.read_status(name)
+    with recs.updating(name) as spec:
+        if deployment not in spec.deployments:
+            known = ", ".join(spec.deployments) or "none"
+            raise UnknownEndpointError(
+                f"No deployment {deployment!r} in {name!r} (deployments: {known})."
+            )
+        if spec.traffic.get(deployment, 0) or spec.mirror.get(deployment, 0):
+            others = [n for n in spec.deployments if n != deployment]
+            hint = f" {others[0]}=100" if others else ""
+            raise EndpointError(
+                f"{deployment!r} still takes traffic; move it first: %endpoint traffic {name}{hint}"
+            )
+        del spec.deployments[deployment]
+        spec.traffic.pop(deployment, None)
+        spec.mirror.pop(deployment, None)
+    if _alive(status):
+        old = status.deployments.get(deployment) if status else None
+        _apply(recs, recs.spec(name), APPLY_TIMEOUT)
+        if old is not None and old.pid:
+            # The endpoint lets in-flight requests finish before it ends the worker.
+            with contextlib.suppress(psutil.Error):
+                psutil.Process(old.pid).wait(timeout)
+    return Text(f"Deleted deployment {deployment!r} of {name!r}.")
+
+
+# -- scoring -----------------------------------------------------------------------------------
+
+_http: Any = None
+_http_lock = threading.Lock()
+
+
+def _client() -> Any:
+    global _http
+    with _http_lock:
+        if _http is None:
+            import httpx
+
+            _http = httpx.Client(timeout=60.0)
+        return _http
+
+
+def scoring_target(name: str) -> tuple[str, str]:
+    """``(url, key)`` of a running endpoint, or an error saying how to start it."""
+    recs = records()
+    spec = recs.spec(name)
+    status = recs.read_status(name)
+    if not _alive(status) or status is None or status.state != RUNNING:
+        raise EndpointError(f"Endpoint {name!r} is not running: %endpoint start {name}")
+    return f"http://127.0.0.1:{status.port}/score", spec.key
+
+
+def invoke(
+    name: str,
+    data: Any,
+    deployment: str | None = None,
+    params: dict[str, Any] | None = None,
+    timeout: float = 60.0,
+) -> Any:
+    """Score ``data`` (a DataFrame, array, list, dict, or a JSON payload string) on endpoint
+    ``name`` and return the predictions: an array for one value per row, a DataFrame otherwise.
+
+    ``deployment`` sends the request to that deployment whatever the traffic weights are (the
+    ``nbstudio-deployment`` header). An error answer raises `ScoringError` with its message.
+    """
+    import httpx
+    from mlflow.deployments import PredictionsResponse
+    from mlflow.utils.proto_json_utils import dump_input_data
+
+    url, key = scoring_target(name)
+    body = data if isinstance(data, str) else dump_input_data(data, params=params)
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    if deployment:
+        headers["nbstudio-deployment"] = deployment
+    try:
+        response = _client().post(url, content=body, headers=headers, timeout=timeout)
+    except httpx.HTTPError as exc:
+        raise EndpointError(f"Cannot reach endpoint {name!r} at {url}: {exc}") from None
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = {"message": response.text}
+    if response.status_code != 200:
+        message = payload.get("message", response.text) if isinstance(payload, dict) else payload
+        raise ScoringError(
+            f"Endpoint {name!r} answered {response.status_code}: {message}",
+            response.status_code,
+            payload.get("error_code") if isinstance(payload, dict) else None,
+        )
+    if not isinstance(payload, dict) or "predictions" not in payload:
+        return payload
+    predictions = payload["predictions"]
+    result = PredictionsResponse(payload)
+    if isinstance(predictions, list) and not any(isinstance(p, dict) for p in predictions):
+        return result.get_predictions(predictions_format="ndarray")
+    return result.get_predictions(predictions_format="dataframe")
+
+
+def metrics(name: str, window_s: int = 300, points: int = 60) -> dict[str, Any]:
+    """The monitor's data: per-deployment figures, chart series and the last exceptions."""
+    recs = records()
+    recs.spec(name)
+    db = recs.monitoring_db
+    return {
+        "endpoint": name,
+        "updated": now_ms(),
+        "summary": monitoring.summary(db, name),
+        "series": monitoring.series(db, name, window_s=window_s, points=points),
+        "exceptions": monitoring.exceptions(db, name),
+    }

@@ -15,6 +15,7 @@ MAGICS: list[tuple[str, str]] = [
     ("nbstudio.jupyter.model_magics", "ModelMagics"),
     ("nbstudio.jupyter.monitor_magics", "MonitorMagics"),
     ("nbstudio.jupyter.compute_magics", "ComputeMagics"),
+    ("nbstudio.jupyter.endpoint_magics", "EndpointMagics"),
 ]
 
 

@@ -33,12 +33,15 @@ DRAIN_TIMEOUT = 120.0
 STOP_TIMEOUT = 5.0
 MAX_IDLE_CONNECTIONS = 32
 MAX_LOG_BYTES = 2_000_000
-# Imported once by the forkserver; every worker starts with them (missing ones are skipped).
+# Imported once by the forkserver; every worker starts with them (missing ones are skipped):
+# MLflow's scoring code and the parts of scikit-learn that most teaching models unpickle.
 PRELOAD = [
     "nbstudio.endpoints.worker",
     "mlflow.pyfunc.scoring_server",
     "mlflow.sklearn",
-    "skops.io",
+    "sklearn.pipeline",
+    "sklearn.linear_model",
+    "sklearn.preprocessing",
 ]
 
 _context: Any = None

@@ -7,6 +7,7 @@ One line magic with a verb, each verb with its own argument parser (so ``%endpoi
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -30,6 +31,24 @@ USAGE = """\
 %endpoint monitor NAME"""
 
 
+_monitor_ready = threading.Event()
+
+
+def _prepare_monitor() -> None:
+    """Import plotly's FigureWidget in the background while a deployment loads (the kernel only
+    waits then): it costs seconds once per kernel, and ``%endpoint monitor`` then opens at once."""
+    if _monitor_ready.is_set():
+        return
+    _monitor_ready.set()
+
+    def load() -> None:
+        import plotly.graph_objects as go
+
+        go.FigureWidget  # noqa: B018 - resolves plotly's lazy import
+
+    threading.Thread(target=load, name="nbstudio-plotly-import", daemon=True).start()
+
+
 @magic_arguments(name="%endpoint create")
 @argument("name", help="Endpoint name: a letter, then letters, digits, - or _.")
 @argument("--port", type=int, help="Port on 127.0.0.1 (default: a free one, kept across restarts).")
@@ -49,6 +68,7 @@ def _create(args: Any, shell: Any) -> Any:
 def _deploy(args: Any, shell: Any) -> Any:
     from nbstudio.endpoints import commands
 
+    _prepare_monitor()
     return commands.deploy(
         args.name, args.deployment, args.model, traffic=args.traffic, timeout=args.timeout
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import html
 import sys
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ from IPython.display import display
 
 from nbstudio.jupyter.arguments import Expression
 from nbstudio.jupyter.cell_runner import _QuietDisplayHook
+from nbstudio.tracking import RunTerminated
 from nbstudio.tracking.result import format_value
 
 
@@ -28,10 +30,13 @@ def cell_trial(shell: Any, cell: str) -> Callable[..., None]:
     def trial(**params: Any) -> None:
         shell.user_ns.update(params)
         saved_hook, sys.displayhook = sys.displayhook, _QuietDisplayHook(sys.displayhook)
+        saved_exc = shell.custom_exceptions, shell.CustomTB
+        shell.set_custom_exc((RunTerminated,), _note_stop)
         try:
             outcome = shell.run_cell(cell, store_history=False)
         finally:
             sys.displayhook = saved_hook
+            shell.custom_exceptions, shell.CustomTB = saved_exc
         error = outcome.error_before_exec or outcome.error_in_exec
         if error is not None:
             # IPython has shown it; the trial ends FAILED (or KILLED) and the sweep goes on.
@@ -52,6 +57,14 @@ class _ProgressText:
 
     def _repr_html_(self) -> str:
         return f'<div class="nbstudio-sweep-progress">{self.html}</div>'
+
+
+def _note_stop(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None):
+    """A trial stopped by a policy or a time limit is not an error: one line, not a traceback
+    (IPython would otherwise record an error output, which marks a notebook as failed)."""
+    reason = getattr(value, "reason", "a stop request")
+    print(f"Trial stopped early by {reason}.")  # noqa: T201 - the cell's own output
+    return None
 
 
 class ProgressLine:
@@ -84,6 +97,50 @@ class ProgressLine:
         else:
             with contextlib.suppress(Exception):
                 self._handle.update(view)
+
+
+class MonitorView:
+    """Shows a live `SweepMonitor` of the sweep once it has started; its final state at the end.
+
+    A monitor that cannot be shown never stops the sweep: the progress line takes its place.
+    """
+
+    def __init__(self) -> None:
+        self.live: Any = None
+        self._fallback: ProgressLine | None = None
+
+    def __call__(self, progress: Any) -> None:
+        if self._fallback is not None:
+            self._fallback(progress)
+            return
+        try:
+            if self.live is None:
+                self.live = _follow(progress)
+            if progress.ended:
+                self.live.finish()
+        except Exception as exc:
+            warnings.warn(f"nbstudio: the sweep monitor is off ({exc})", stacklevel=2)
+            self._fallback = ProgressLine()
+            self._fallback(progress)
+
+
+def _follow(progress: Any) -> Any:
+    from nbstudio.jupyter.widgets.live import LiveMonitor
+    from nbstudio.jupyter.widgets.sweep_monitor import SweepMonitor
+
+    settings = progress.settings
+    widget = SweepMonitor(
+        progress.parent_run_id,
+        settings.metric,
+        settings.goal,
+        settings.max_total_trials,
+        list(settings.space),
+    )
+    live = LiveMonitor(progress.parent_run_id, widget=widget, freeze_on_end=False)
+    live.poll()
+    display(live)
+    widget.prepare()
+    return live
 
 
 def run_sweep_cell(shell: Any, cell: str, args: Any, params: dict[str, Any], tags: dict) -> Any:
@@ -132,7 +189,14 @@ def run_sweep_cell(shell: Any, cell: str, args: Any, params: dict[str, Any], tag
         resume=args.resume,
         tags=tags,
         source=cell,
-        observers=[] if args.no_monitor else [ProgressLine()],
+        observers=[_view(shell, args.no_monitor)],
     )
     shell.user_ns[args.out or "_sweep"] = result
     return result
+
+
+def _view(shell: Any, no_monitor: bool) -> Any:
+    """The live monitor in a kernel that shows widgets, else (or with --no-monitor) the line."""
+    if no_monitor or getattr(shell, "kernel", None) is None:
+        return ProgressLine()
+    return MonitorView()

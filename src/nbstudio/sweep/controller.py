@@ -237,8 +237,8 @@ class SweepController:
                     trial, task = self._next_task()
                     job = functools.partial(run_trial, task, self.objective, self.judge)
                     self.live[trial.number] = []
+                    self._notify(running=[*pending, trial.number])
                     pending[trial.number] = (self.executor.submit(job), trial)
-                    self._notify(running=list(pending))
                     self._collect(pending)
                 if not pending:
                     break

@@ -145,7 +145,6 @@ def _follow(progress: Any) -> Any:
 
 def run_sweep_cell(shell: Any, cell: str, args: Any, params: dict[str, Any], tags: dict) -> Any:
     """Run ``cell`` as the trial body of the sweep the magic's options describe."""
-    from nbstudio.sweep.launch import sweep
     from nbstudio.sweep.space import FACTORIES, is_distribution_text, parse_distribution
 
     for key, value in params.items():
@@ -163,8 +162,6 @@ def run_sweep_cell(shell: Any, cell: str, args: Any, params: dict[str, Any], tag
     for option in ("nested", "autolog", "no_wait"):
         if getattr(args, option, False):
             raise UsageError(f"--{option.replace('_', '-')} cannot be combined with --sweep")
-    if args.compute and args.compute != "local":
-        raise UsageError("--compute with --sweep is not available yet: sweeps run in the kernel")
     space = {
         key: parse_distribution(value.text) if isinstance(value, Expression) else value
         for key, value in params.items()
@@ -173,8 +170,37 @@ def run_sweep_cell(shell: Any, cell: str, args: Any, params: dict[str, Any], tag
         raise UsageError(
             '--sweep needs at least one -p with a distribution, e.g. -p C="loguniform(1e-3, 1e2)"'
         )
-    result = sweep(
-        cell_trial(shell, cell),
+    objective, executor = cell_trial(shell, cell), None
+    if args.compute and args.compute != "local":
+        from nbstudio.compute.executor import executor_for
+        from nbstudio.sweep.remote import CellTrial
+
+        source = shell.transform_cell(cell)
+        where = f"compute target {args.compute!r}"
+        objective = CellTrial.from_namespace(source, shell.user_ns, params, where)
+        executor = executor_for(args.compute)
+    try:
+        result = _sweep(shell, cell, args, space, tags, objective, executor)
+    finally:
+        if executor is not None:
+            executor.close()
+    shell.user_ns[args.out or "_sweep"] = result
+    return result
+
+
+def _sweep(
+    shell: Any,
+    cell: str,
+    args: Any,
+    space: dict[str, Any],
+    tags: dict,
+    objective: Callable[..., Any],
+    executor: Any,
+) -> Any:
+    from nbstudio.sweep.launch import sweep
+
+    return sweep(
+        objective,
         space if args.sweep else None,
         goal=args.sweep,
         sampling=args.sampling,
@@ -189,10 +215,9 @@ def run_sweep_cell(shell: Any, cell: str, args: Any, params: dict[str, Any], tag
         resume=args.resume,
         tags=tags,
         source=cell,
+        executor=executor,
         observers=[_view(shell, args.no_monitor)],
     )
-    shell.user_ns[args.out or "_sweep"] = result
-    return result
 
 
 def _view(shell: Any, no_monitor: bool) -> Any:

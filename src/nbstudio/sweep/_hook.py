@@ -21,6 +21,7 @@ import ctypes
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import mlflow
@@ -56,61 +57,83 @@ class SweepTimedOut(TrialStopped):
         super().__init__("timeout")
 
 
+@dataclass
+class _Watch:
+    """What one thread's trial listens for."""
+
+    run_id: str
+    metric: str
+    on_report: OnReport
+    values: list[float] = field(default_factory=list)
+
+    def ours(self, run_id: str | None) -> bool:
+        if run_id is not None:
+            return run_id == self.run_id
+        active = mlflow.active_run()
+        return active is not None and active.info.run_id == self.run_id
+
+    def judge(self, value: Any) -> None:
+        try:
+            self.values.append(float(value))
+        except (TypeError, ValueError):
+            return
+        reason = self.on_report(self.values)
+        if reason is not None:
+            raise TrialStopped(reason)
+
+
+# Trials being watched, by thread: several may run at once in one process (threads of a Dask
+# worker), so one wrapper is installed while any is watched, and each call finds its own.
+_watches: dict[int, _Watch] = {}
+_originals: tuple[Any, Any] | None = None
 _install_lock = threading.Lock()
+
+
+def _log_metric(key: str, value: float, *args: Any, **kwargs: Any) -> Any:
+    assert _originals is not None
+    result = _originals[0](key, value, *args, **kwargs)
+    watch = _watches.get(threading.get_ident())
+    if watch is not None and key == watch.metric and watch.ours(kwargs.get("run_id")):
+        watch.judge(value)
+    return result
+
+
+def _log_metrics(metrics: dict[str, float], *args: Any, **kwargs: Any) -> Any:
+    assert _originals is not None
+    result = _originals[1](metrics, *args, **kwargs)
+    watch = _watches.get(threading.get_ident())
+    if watch is not None and watch.metric in metrics and watch.ours(kwargs.get("run_id")):
+        watch.judge(metrics[watch.metric])
+    return result
 
 
 @contextlib.contextmanager
 def report_hook(run_id: str, metric: str, on_report: OnReport) -> Iterator[list[float]]:
-    """Within the block, judge every report of ``metric`` to run ``run_id``.
+    """Within the block, judge every report of ``metric`` to run ``run_id`` from this thread.
 
     Yields the list of reported values (the trial's history), filled as reports arrive.
     Reports by other threads or to other runs pass through untouched.
     """
-    values: list[float] = []
-    original_metric = fluent.log_metric
-    original_metrics = fluent.log_metrics
-    owner = threading.get_ident()
-
-    def ours(run_id_arg: str | None) -> bool:
-        if threading.get_ident() != owner:
-            return False
-        if run_id_arg is not None:
-            return run_id_arg == run_id
-        active = mlflow.active_run()
-        return active is not None and active.info.run_id == run_id
-
-    def judge(value: Any) -> None:
-        try:
-            values.append(float(value))
-        except (TypeError, ValueError):
-            return
-        reason = on_report(values)
-        if reason is not None:
-            raise TrialStopped(reason)
-
-    def log_metric(key: str, value: float, *args: Any, **kwargs: Any) -> Any:
-        result = original_metric(key, value, *args, **kwargs)
-        if key == metric and ours(kwargs.get("run_id")):
-            judge(value)
-        return result
-
-    def log_metrics(metrics: dict[str, float], *args: Any, **kwargs: Any) -> Any:
-        result = original_metrics(metrics, *args, **kwargs)
-        if metric in metrics and ours(kwargs.get("run_id")):
-            judge(metrics[metric])
-        return result
-
-    log_metric.__wrapped__ = original_metric  # type: ignore[attr-defined]
-    log_metrics.__wrapped__ = original_metrics  # type: ignore[attr-defined]
+    global _originals
+    watch = _Watch(run_id, metric, on_report)
+    thread = threading.get_ident()
     with _install_lock:
-        mlflow.log_metric = fluent.log_metric = log_metric
-        mlflow.log_metrics = fluent.log_metrics = log_metrics
+        if _originals is None:
+            _originals = (fluent.log_metric, fluent.log_metrics)
+            _log_metric.__wrapped__ = _originals[0]  # type: ignore[attr-defined]
+            _log_metrics.__wrapped__ = _originals[1]  # type: ignore[attr-defined]
+            mlflow.log_metric = fluent.log_metric = _log_metric
+            mlflow.log_metrics = fluent.log_metrics = _log_metrics
+        _watches[thread] = watch
     try:
-        yield values
+        yield watch.values
     finally:
         with _install_lock:
-            mlflow.log_metric = fluent.log_metric = original_metric
-            mlflow.log_metrics = fluent.log_metrics = original_metrics
+            _watches.pop(thread, None)
+            if not _watches and _originals is not None:
+                mlflow.log_metric = fluent.log_metric = _originals[0]
+                mlflow.log_metrics = fluent.log_metrics = _originals[1]
+                _originals = None
 
 
 def _set_async_exc(thread_id: int, exc: type[BaseException] | None) -> None:

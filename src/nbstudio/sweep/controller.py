@@ -29,16 +29,18 @@ from nbstudio.session import Session, get_session
 from nbstudio.sweep.errors import SweepError
 from nbstudio.sweep.executor import LocalExecutor, TrialExecutor, TrialFuture
 from nbstudio.sweep.history import TAG_TERMINATED_BY, TrialRecord, read_trials
-from nbstudio.sweep.policies import TrialHistory
+from nbstudio.sweep.policies import NoTerminationPolicy, TrialHistory
 from nbstudio.sweep.sampling import make_sampler
 from nbstudio.sweep.settings import TAG_PRIMARY_METRIC, SweepSettings
-from nbstudio.sweep.trial import TAG_TRIAL_OPTUNA, TrialOutcome, TrialTask, run_trial
-from nbstudio.tracking import context
+from nbstudio.sweep.trial import TAG_TRIAL, TAG_TRIAL_OPTUNA, TrialOutcome, TrialTask, run_trial
+from nbstudio.tracking import RunTerminated, context
 
 TAG_BEST_RUN = "nbstudio.sweep.best_run_id"
 TAG_END_REASON = "nbstudio.sweep.end_reason"
 TAG_RERUN_OF = "nbstudio.trial.rerun_of"
 _POLL_SECONDS = 0.05
+# How often the histories of trials running elsewhere (a cluster) are read back and judged.
+_REMOTE_JUDGE_SECONDS = 0.5
 _MAX_TAG_CHARS = 6000  # MLflow limits tag values to 8,000 characters
 # MLflow's asynchronous logging thread waits up to 1 s on an empty queue, and ending a run joins
 # it, so each trial's end would cost up to a second. With buffering on, the thread waits on an
@@ -141,6 +143,7 @@ class SweepController:
         self._deadline: float | None = None
         self._timed_out = False
         self._recorded_best: str | None = None
+        self._cancelled: set[int] = set()
         self.study = self._build_study()
         self._update_best_from_records()
 
@@ -198,9 +201,16 @@ class SweepController:
         except ValueError:
             return placeholder  # recorded under another search space: not usable by the sampler
 
+    @property
+    def in_process(self) -> bool:
+        """Trials run in this thread: each report is judged as it is made."""
+        return isinstance(self.executor, LocalExecutor)
+
     def _concurrency(self) -> int:
         wanted = self.settings.max_concurrent_trials
-        return min(wanted, self.executor.max_concurrency or wanted)
+        limit = getattr(self.executor, "max_concurrency", None)
+        limit = limit or getattr(self.executor, "slots", None)  # nbstudio.compute executors
+        return min(wanted, limit or wanted)
 
     # -- judging reports -------------------------------------------------------------------------
     def judge(self, number: int, values: list[float]) -> str | None:
@@ -230,12 +240,14 @@ class SweepController:
         if self.settings.timeout is not None:
             self._deadline = time.time() + self.settings.timeout
         pending: dict[int, tuple[TrialFuture, optuna.Trial]] = {}
+        judge = self.judge if self.in_process else None
+        next_judging = 0.0
         self._notify()
         try:
             while True:
                 while len(pending) < self._concurrency() and self._can_start(len(pending)):
                     trial, task = self._next_task()
-                    job = functools.partial(run_trial, task, self.objective, self.judge)
+                    job = functools.partial(run_trial, task, self.objective, judge)
                     self.live[trial.number] = []
                     self._notify(running=[*pending, trial.number])
                     pending[trial.number] = (self.executor.submit(job), trial)
@@ -243,9 +255,15 @@ class SweepController:
                 if not pending:
                     break
                 time.sleep(_POLL_SECONDS)
+                if not self.in_process and time.monotonic() >= next_judging:
+                    self._judge_remote(pending)
+                    next_judging = time.monotonic() + _REMOTE_JUDGE_SECONDS
                 self._collect(pending)
         except BaseException:
-            for _, trial in pending.values():
+            for future, trial in pending.values():
+                if hasattr(future, "cancel") and not self.in_process:
+                    with contextlib.suppress(Exception):
+                        future.cancel("interrupted")
                 self.study.tell(trial, state=TrialState.FAIL)
             raise
         if self._fatal is not None:
@@ -300,12 +318,65 @@ class SweepController:
             future, trial = pending.pop(number)
             try:
                 outcome: TrialOutcome = future.result()
-            except Exception as exc:
-                self.study.tell(trial, state=TrialState.FAIL)
-                self.live.pop(number, None)
-                raise SweepError(f"trial {number} could not run: {exc}") from exc
+            except (Exception, RunTerminated) as exc:
+                if self.in_process and not isinstance(exc, RunTerminated):
+                    self.study.tell(trial, state=TrialState.FAIL)
+                    self.live.pop(number, None)
+                    raise SweepError(f"trial {number} could not run: {exc}") from exc
+                # Elsewhere (a cluster): cancelled, or its worker died. The store says how it ended.
+                outcome = self._outcome_from_store(number, exc)
             self._tell(trial, outcome)
             self._notify(last=outcome, running=list(pending))
+
+    # -- trials running elsewhere: judged from the store, stopped through their handles --------
+    def _running_children(self) -> dict[int, Run]:
+        runs = self.client.search_runs(
+            [self.parent.info.experiment_id],
+            filter_string=f"tags.`mlflow.parentRunId` = '{self.parent_run_id}'",
+            max_results=1000,
+        )
+        found = {}
+        for run in runs:
+            with contextlib.suppress(KeyError, ValueError):
+                found[int(run.data.tags[TAG_TRIAL])] = run
+        return found
+
+    def _history(self, run_id: str) -> list[float]:
+        points = self.client.get_metric_history(run_id, self.settings.metric)
+        return [m.value for m in sorted(points, key=lambda m: (m.step, m.timestamp))]
+
+    def _judge_remote(self, pending: dict[int, tuple[TrialFuture, optuna.Trial]]) -> None:
+        """Judge the new reports of trials running elsewhere; cancel those the policy stops."""
+        if isinstance(self.settings.policy, NoTerminationPolicy):
+            return
+        try:
+            children = self._running_children()
+        except MlflowException:
+            return  # a busy store: judge at the next poll
+        for number, run in children.items():
+            if number not in pending or number in self._cancelled or run.info.status != "RUNNING":
+                continue
+            values = self._history(run.info.run_id)
+            if len(values) <= len(self.live.get(number, [])):
+                continue
+            reason = self.judge(number, values)
+            if reason is not None and hasattr(pending[number][0], "cancel"):
+                pending[number][0].cancel(reason)
+                self._cancelled.add(number)
+
+    def _outcome_from_store(self, number: int, exc: BaseException) -> TrialOutcome:
+        run = self._running_children().get(number)
+        if run is None:
+            return TrialOutcome(number, None, "FAILED", [], error=f"{type(exc).__name__}: {exc}")
+        status = run.info.status if run.info.status != "RUNNING" else "FAILED"
+        return TrialOutcome(
+            number,
+            run.info.run_id,
+            status,
+            self._history(run.info.run_id),
+            terminated_by=run.data.tags.get(TAG_TERMINATED_BY),
+            error=f"{type(exc).__name__}: {exc}",
+        )
 
     def _tell(self, trial: optuna.Trial, outcome: TrialOutcome) -> None:
         self.live.pop(outcome.number, None)

@@ -4,10 +4,11 @@ The controller hands each trial to an executor as a callable of no arguments and
 future it gets back. `LocalExecutor` runs it at once in the calling thread (the kernel's), one
 trial at a time, with no pickling: the trial body can use every variable of the notebook.
 
-A compute target that runs trials elsewhere (e.g. a Dask cluster) provides an object with the same
-two members: ``submit(fn)`` returning a future with ``done()`` and ``result()`` (a
-`concurrent.futures.Future` or a ``distributed.Future``), and ``max_concurrency`` (None for no
-limit of its own). Its futures' results are `nbstudio.sweep.trial.TrialOutcome` objects.
+Trials that run elsewhere come from ``nbstudio.compute.executor.executor_for(target)``: its
+``submit(fn)`` returns a handle with ``done()``, ``result()`` and ``cancel(reason)``, and its
+``slots`` bound the concurrency. Their reports cannot be judged in their own process, so the
+controller reads their metric histories back from the store, judges them, and stops a trial
+with ``cancel(policy)`` (the trial's run then ends KILLED with ``terminated_by=<policy>``).
 """
 
 from __future__ import annotations

@@ -74,8 +74,13 @@ def _monotonic(deadline: float | None) -> float | None:
     return None if deadline is None else time.monotonic() + (deadline - time.time())
 
 
-def run_trial(task: TrialTask, objective: Callable[..., Any], judge: Judge) -> TrialOutcome:
+def run_trial(
+    task: TrialTask, objective: Callable[..., Any], judge: Judge | None = None
+) -> TrialOutcome:
     """Run ``objective(**task.params)`` as a child run of the sweep and report how it ended.
+
+    ``judge`` (in the kernel) decides at each report; without one (on a cluster) only the time
+    limits are checked here, and the controller judges from the store and cancels the trial.
 
     The body's own exceptions end the run FAILED (traceback saved) and are not raised again: a
     failing trial does not stop the sweep. ``KeyboardInterrupt`` ends the run KILLED and is
@@ -93,7 +98,10 @@ def run_trial(task: TrialTask, objective: Callable[..., Any], judge: Judge) -> T
     )
 
     def on_report(values: list[float]) -> str | None:
-        return _deadline_reason(task) or judge(task.number, values)
+        reason = _deadline_reason(task)
+        if reason is None and judge is not None:
+            reason = judge(task.number, values)
+        return reason
 
     deadline, exc_type = earliest(
         (_monotonic(task.trial_deadline), TrialTimedOut),

@@ -1,0 +1,123 @@
+"""Sweeps on a real 2-node Dask cluster: concurrent trials, policy stops through cancellation,
+and ``%%mlrun --sweep --compute``. One cluster serves the module (starting one costs seconds)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+import cloudpickle
+import mlflow
+import pytest
+
+import nbstudio
+from compute_helpers import stop_everything
+from nbstudio.compute import targets
+from nbstudio.compute.executor import executor_for
+from nbstudio.session import reset_session
+from nbstudio.sweep._hook import report_hook
+
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+pytestmark = pytest.mark.timeout(180)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("sweep-cluster")
+    (root / "nbstudio.toml").write_text("")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)
+        mp.delenv("MLFLOW_TRACKING_URI", raising=False)
+        mp.delenv("JPY_SESSION_NAME", raising=False)
+        reset_session()
+        targets.create("sweeps", max_nodes=2, idle_seconds=300)
+        targets.scale("sweeps", nodes=2)
+        yield root
+        reset_session(root)
+        leftover = stop_everything()
+        reset_session()
+    # Rule: the cluster leaves no process behind.
+    assert leftover == []
+
+
+def curve(quality: float) -> None:
+    """A good trial reports 20 times quickly; a bad one slowly (it has time to be stopped)."""
+    for step in range(20):
+        mlflow.log_metric("acc", quality, step=step)
+        if quality < 0.5:
+            time.sleep(0.15)
+
+
+def test_policy_stops_trials_running_on_the_cluster(cluster: Path):
+    executor = executor_for("sweeps")
+    try:
+        sweep = nbstudio.sweep(
+            curve,
+            {"quality": "choice(1.0, 0.1, 0.2, 0.3)"},
+            goal="maximize:acc",
+            sampling="grid",
+            policy="bandit(slack_factor=0.1)",
+            max_concurrent_trials=2,
+            executor=executor,
+            seed=0,
+        )
+    finally:
+        executor.close()
+    trials = sweep.trials
+    client = nbstudio.get_session().client()
+    killed = trials[trials["state"] == "killed"]
+    # Rule: trials run on the cluster; the policy judges their reports from the store and
+    # cancels them: a stopped trial is KILLED by bandit before its 20 reports.
+    assert trials.loc[trials["quality"] == 1.0, "state"].item() == "finished"
+    assert len(killed) >= 1
+    assert set(killed["terminated_by"]) == {"bandit"}
+    for run_id in killed["run_id"]:
+        assert len(client.get_metric_history(run_id, "acc")) < 20
+    assert sweep.best.params == {"quality": 1.0}
+    assert sweep.status == "FINISHED"
+
+
+def test_sweep_cell_on_the_cluster(cluster: Path, ip):
+    reset_session(cluster)
+    ip.run_cell("offset = 0.5")
+    result = ip.run_cell(
+        '%%mlrun -p x="uniform(0, 1)" --sweep maximize:score --max-trials 4 '
+        "--max-concurrent 2 --compute sweeps --seed 1\n"
+        "import mlflow\n"
+        "mlflow.log_metric('score', x + offset)\n"
+    )
+    assert result.success, result.error_in_exec
+    sweep = ip.user_ns["_sweep"]
+    trials = sweep.trials
+    # Rule: the cell runs on the nodes with the variables it reads (offset) and its params.
+    assert (trials["state"] == "finished").all()
+    assert len(trials) == 4
+    assert (trials["value"] - trials["x"]).round(6).tolist() == [0.5] * 4
+    client = nbstudio.get_session().client()
+    pids = {client.get_run(run_id).data.tags["nbstudio.pid"] for run_id in trials["run_id"]}
+    assert str(os.getpid()) not in pids  # written by the nodes, not by this process
+
+
+def test_report_hooks_of_concurrent_trials_do_not_leak():
+    original = mlflow.log_metric
+    entered, release = threading.Barrier(2), threading.Event()
+
+    def watch() -> None:
+        with report_hook("run", "m", lambda values: None):
+            entered.wait()
+            release.wait(5)
+
+    threads = [threading.Thread(target=watch) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.2)
+    # Rule: while trials are watched one wrapper is installed; once all end, the original is back.
+    assert mlflow.log_metric is not original
+    release.set()
+    for thread in threads:
+        thread.join()
+    assert mlflow.log_metric is original

@@ -40,6 +40,14 @@ def busy(seconds: float) -> float:
     return seconds
 
 
+def hold(release: str, limit: float = 120.0) -> str:
+    """Keep a node busy until the test releases it, however slowly the second node starts."""
+    deadline = time.monotonic() + limit
+    while not Path(release).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return "released"
+
+
 def test_cluster_lifecycle_autoscale_and_stop(ws: Path) -> None:
     lines: list[str] = []
     cluster = targets.create("cpu", min_nodes=0, max_nodes=2, idle_seconds=2, progress=lines.append)
@@ -57,7 +65,8 @@ def test_cluster_lifecycle_autoscale_and_stop(ws: Path) -> None:
     assert (ws / ".nbstudio" / "compute" / "cpu.json").is_file()
 
     executor = executor_for("cpu")
-    handles = [executor.submit(busy, 4) for _ in range(2)]
+    release = ws / "release-tasks"
+    handles = [executor.submit(hold, str(release)) for _ in range(2)]
     seen = {"nodes": 0, "busy": 0}
 
     def two_busy_nodes() -> bool:
@@ -66,10 +75,11 @@ def test_cluster_lifecycle_autoscale_and_stop(ws: Path) -> None:
         seen["busy"] = max(seen["busy"], now.busy_nodes)
         return now.busy_nodes == 2
 
-    wait_until(two_busy_nodes, 60, "two busy nodes")
+    wait_until(two_busy_nodes, 120, "two busy nodes")
     # rule: under load it scales 0 -> max_nodes, one task per node
     assert targets.get("cpu").tasks == 2
-    assert [h.result() for h in handles] == [4, 4]
+    release.touch()
+    assert [h.result() for h in handles] == ["released", "released"]
     idle_since = time.monotonic()
     # rule: idle nodes go away after idle_seconds, down to min_nodes
     took = wait_until(lambda: targets.get("cpu").nodes == 0, 30, "scale-down to 0")

@@ -395,3 +395,14 @@ def test_list_sweeps_and_plot(workspace):
     # Rule: a Sweep reads as one line of text and an HTML summary.
     assert "best" in repr(sweep)
     assert "nbstudio-sweep-summary" in sweep._repr_html_()
+
+
+def test_trial_value_is_its_last_report(workspace):
+    def train(x):
+        for value in (0.9, 0.5, 0.1):  # within a millisecond, without steps
+            mlflow.log_metric("acc", value)
+
+    sweep = nbstudio.sweep(train, {"x": "uniform(0, 1)"}, goal="maximize:acc", max_total_trials=1)
+    # Rule: a trial's value is its last report, not MLflow's largest value of the same instant.
+    assert sweep.trials["value"].tolist() == [0.1]
+    assert sweep.best.value == 0.1

@@ -8,6 +8,7 @@ sweep can be resumed in a new kernel without any file besides the tracking store
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any
 from mlflow import MlflowClient
 from mlflow.entities import Run
 
-from nbstudio.sweep.trial import TAG_TRIAL, TAG_TRIAL_OPTUNA
+from nbstudio.sweep.trial import TAG_TRIAL, TAG_TRIAL_OPTUNA, TAG_TRIAL_VALUE
 
 TAG_PARENT = "mlflow.parentRunId"
 TAG_TERMINATED_BY = "nbstudio.terminated_by"
@@ -107,6 +108,8 @@ def _record(run: Run, metric: str) -> TrialRecord | None:
         except ValueError:
             optuna_state = {}
     value = run.data.metrics.get(metric)
+    with contextlib.suppress(KeyError, ValueError):
+        value = float(tags[TAG_TRIAL_VALUE])  # the last report (see trial._record_value)
     return TrialRecord(
         number=number,
         run_id=run.info.run_id,

@@ -7,6 +7,7 @@ the judge must then be picklable.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from nbstudio.tracking import RunSpec, RunTerminated, TrackedRun
 
 TAG_TRIAL = "nbstudio.trial"
 TAG_TRIAL_OPTUNA = "nbstudio.trial.optuna"
+TAG_TRIAL_VALUE = "nbstudio.trial.value"
 
 # Judges a trial's reports so far (trial number, values); returns a reason to stop, or None.
 Judge = Callable[[int, list[float]], str | None]
@@ -74,6 +76,15 @@ def _monotonic(deadline: float | None) -> float | None:
     return None if deadline is None else time.monotonic() + (deadline - time.time())
 
 
+def _record_value(values: list[float]) -> None:
+    """Tag the trial's value: its last report. MLflow's "latest" metric value is ambiguous when
+    several reports share a millisecond and no step (it then keeps the largest)."""
+    finite = [v for v in values if math.isfinite(v)]
+    if finite:
+        with contextlib.suppress(Exception):
+            mlflow.set_tag(TAG_TRIAL_VALUE, repr(finite[-1]))
+
+
 def run_trial(
     task: TrialTask, objective: Callable[..., Any], judge: Judge | None = None
 ) -> TrialOutcome:
@@ -113,15 +124,18 @@ def run_trial(
     try:
         with tracked:
             assert tracked.run_id is not None
-            with (
-                report_hook(tracked.run_id, task.metric, on_report) as values,
-                Watchdog(deadline, exc_type),
-            ):
-                returned = objective(**task.params)
-            if not values and isinstance(returned, Real) and not isinstance(returned, bool):
-                # The body returned its metric instead of logging it.
-                mlflow.log_metric(task.metric, float(returned))
-                values.append(float(returned))
+            try:
+                with (
+                    report_hook(tracked.run_id, task.metric, on_report) as values,
+                    Watchdog(deadline, exc_type),
+                ):
+                    returned = objective(**task.params)
+                if not values and isinstance(returned, Real) and not isinstance(returned, bool):
+                    # The body returned its metric instead of logging it.
+                    mlflow.log_metric(task.metric, float(returned))
+                    values.append(float(returned))
+            finally:
+                _record_value(values)
     except KeyboardInterrupt:
         raise
     except RunTerminated as exc:

@@ -17,7 +17,7 @@ import ipywidgets as widgets
 from traitlets import Dict, Float, Int, TraitError, Unicode, validate
 
 from nbstudio.jupyter.widgets import static
-from nbstudio.jupyter.widgets.run_monitor import EMPTY_ESM, RunMonitor
+from nbstudio.jupyter.widgets.run_monitor import RunMonitor
 from nbstudio.tracking.changes import ChildRun, RunChanges
 from nbstudio.tracking.result import format_duration, format_value
 
@@ -28,6 +28,9 @@ STATE_COLOURS = {
     "failed": "#d13438",
     "queued": "#e1dfdd",
 }
+# A FigureWidget's state carries plotly.js (5 MB) and nbclient keeps every widget's last state in
+# the executed notebook: once the output is static, the parcoords figure's module is emptied.
+EMPTY_ESM = "export default { render() {} };"
 _STATE_OF_STATUS = {
     "FINISHED": "finished",
     "KILLED": "killed",

@@ -343,7 +343,7 @@ def test_controller_polls_executor_futures_up_to_max_concurrent(workspace):
     progress: list[SweepProgress] = []
     try:
         sweep = nbstudio.sweep(
-            lambda x: x,
+            lambda x: time.sleep(0.5) or x,  # long enough for the two to overlap under load
             {"x": "uniform(0, 1)"},
             goal="maximize:acc",
             sampling="bayesian",

@@ -37,7 +37,7 @@ from nbstudio.jupyter.widgets.live import LiveMonitor
 from nbstudio.jupyter.widgets.run_monitor import RunMonitor
 
 _t = time.perf_counter()
-RunMonitor.prepare()
+RunMonitor('warm-up').prepare()
 with TrackedRun(RunSpec(name="warm-up", capture_output=False)) as _run:
     _live = LiveMonitor(_run.run_id, freeze_on_end=False)
     display(_live)

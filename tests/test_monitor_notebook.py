@@ -28,6 +28,7 @@ def test_executed_notebook_keeps_a_static_final_state(workspace: Path) -> None:
                 "print('trained')\n"
             ),
             new_code_cell("%%mlrun plain --no-monitor\nmlflow.log_metric('loss', 3.0)\n"),
+            new_code_cell("%%mlrun again\nmlflow.log_metric('loss', 2.0)\n"),
             new_code_cell("import nbstudio\nnbstudio.monitor()"),
         ],
         metadata={
@@ -51,7 +52,7 @@ def test_executed_notebook_keeps_a_static_final_state(workspace: Path) -> None:
     # rule: --no-monitor gives the plain text summary instead
     assert "nbstudio-run-summary" in nb.cells[2].outputs[-1].data["text/html"]
     # rule: nbstudio.monitor() of an ended run shows it final and static at once
-    assert "nbstudio-monitor-final" in nb.cells[3].outputs[-1].data["text/html"]
+    assert "nbstudio-monitor-final" in nb.cells[4].outputs[-1].data["text/html"]
     # rule: the executed notebook does not carry plotly.js in its widget state
     assert len(json.dumps(nb.metadata.get("widgets", {}))) < 500_000
 

@@ -181,7 +181,7 @@ def follow_cell_run(run_id: str) -> LiveMonitor:
     live = LiveMonitor(run_id, freeze_on_end=False)
     live.poll()
     display(live)
-    # Import plotly now, before the cell's code: seconds once per kernel (plotly's renderers pull
-    # in nbformat and jsonschema) that would otherwise compete with the cell for the GIL.
+    # The chart now, before the cell's code: the kernel's first plotly import takes seconds that
+    # would otherwise compete with the cell for the GIL, and the browser loads plotly.js meanwhile.
     live.widget.prepare()
     return live

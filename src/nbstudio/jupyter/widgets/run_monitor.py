@@ -17,6 +17,7 @@ Extending it (e.g. a sweep monitor): subclass, call ``super().apply(changes)`` a
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -31,6 +32,12 @@ from nbstudio.tracking.result import STATUS_COLOURS, format_duration, format_val
 
 KNOWN_STATUSES = frozenset(STATUS_COLOURS)
 EMPTY_ESM = "export default { render() {} };"
+BASE_LAYOUT = {
+    "margin": {"l": 50, "r": 20, "t": 30, "b": 40},
+    "showlegend": False,
+    "template": "plotly_white",
+    "hovermode": "x",
+}
 SUBPLOT_HEIGHT = 230
 LINE = {"color": static.CHART_COLOUR, "width": 1.5}
 
@@ -92,7 +99,7 @@ class RunMonitor(widgets.VBox):
         self._header = widgets.HTML()
         self._params_html = widgets.HTML()
         self._last_html = widgets.HTML()
-        self._chart_box = widgets.Box(layout=widgets.Layout(width="100%"))
+        self._chart_box = widgets.Box(layout=widgets.Layout(width="100%", display="none"))
         self._children_html = widgets.HTML()
         self._footer = widgets.HTML()
         super().__init__(
@@ -116,7 +123,8 @@ class RunMonitor(widgets.VBox):
         self.note = ""
         self.start_ms: int | None = None
         self.end_ms: int | None = None
-        self.figure: Any = None  # plotly FigureWidget, made when the first metric arrives
+        self.figure: Any = None  # plotly FigureWidget, made by prepare() or at the first metric
+        self._figure_lock = threading.Lock()
         self._header_text = ""
         self._x_titles: dict[str, str] = {}
         self._render_header()
@@ -177,13 +185,29 @@ class RunMonitor(widgets.VBox):
         footer = static.models(self.models, self.run_name) + static.error(error, self.status)
         self._footer.value = footer
 
-    @staticmethod
-    def prepare() -> None:
-        """Import plotly's FigureWidget ahead of the first metric (seconds, once per process:
-        plotly's renderers import nbformat and jsonschema)."""
-        import plotly.graph_objects as go
+    def prepare(self) -> None:
+        """Make the (hidden) chart now rather than at the first metric.
 
-        go.FigureWidget  # noqa: B018 - resolves plotly's lazy import
+        In the kernel, the first FigureWidget of a process imports plotly's renderers (nbformat,
+        jsonschema: seconds); in the browser every FigureWidget model evaluates plotly.js (5 MB)
+        once. Doing both before the run's code starts overlaps them with it, so the chart is
+        ready when the first points come. Once the run has ended, nothing is made.
+        """
+        if self.live_charts and not self.ended:
+            self._ensure_figure()
+
+    def _ensure_figure(self) -> Any:
+        with self._figure_lock:  # prepare() may run in the cell's thread and the poller's
+            return self._make_figure()
+
+    def _make_figure(self) -> Any:
+        if self.figure is None:
+            import plotly.graph_objects as go
+
+            self.figure = go.FigureWidget(layout=BASE_LAYOUT)
+            self.figure.add_class("nbstudio-charts")
+            self._chart_box.children = (self.figure,)
+        return self.figure
 
     # -- rendering ----------------------------------------------------------------------------
     def children_html(self, now_ms: int | None = None) -> str:
@@ -201,21 +225,10 @@ class RunMonitor(widgets.VBox):
             self._header.value = text
 
     def _draw(self, keys: list[str]) -> None:
-        import plotly.graph_objects as go
-
         keys_in_order = list(self.series)
         new = self.figure is None or len(self.figure.data) < len(keys_in_order)
-        if self.figure is None:
-            self.figure = go.FigureWidget(
-                layout={
-                    "margin": {"l": 50, "r": 20, "t": 30, "b": 40},
-                    "showlegend": False,
-                    "template": "plotly_white",
-                    "hovermode": "x",
-                }
-            )
-            self.figure.add_class("nbstudio-charts")
-            self._chart_box.children = (self.figure,)
+        self._ensure_figure()
+        self._chart_box.layout.display = None  # shown from the first metric on
         for index in range(len(self.figure.data), len(keys_in_order)):
             self.figure.add_scatter(
                 name=keys_in_order[index],

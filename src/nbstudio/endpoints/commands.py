@@ -61,11 +61,26 @@ _children: dict[int, subprocess.Popen] = {}
 _children_lock = threading.Lock()
 
 
-def records() -> Records:
-    """The records of the current workspace's endpoints."""
+def workspace() -> Any:
+    """The session's workspace, without opening its MLflow store unless it is open already.
+
+    Every command but ``deploy`` only touches files in the workspace folder; opening the store
+    (importing MLflow, preparing SQLite) would make ``nbstudio endpoint traffic`` take seconds
+    instead of a fraction of one. ``deploy`` opens it to look the model up.
+    """
+    from nbstudio import workspace as workspaces
     from nbstudio.session import get_session
 
-    return Records(get_session().workspace.data_dir / "endpoints")
+    session = get_session()
+    opened = getattr(session, "_workspace", None)
+    if opened is not None:
+        return opened
+    return workspaces.resolve(getattr(session, "_start", None))
+
+
+def records() -> Records:
+    """The records of the current workspace's endpoints."""
+    return Records(workspace().data_dir / "endpoints")
 
 
 # -- what an endpoint looks like ---------------------------------------------------------------
@@ -272,9 +287,7 @@ def info(name: str, recs: Records | None = None, with_metrics: bool = True) -> E
 
 
 def _launch(recs: Records, spec: EndpointSpec) -> subprocess.Popen:
-    from nbstudio.session import get_session
-
-    workspace = get_session().workspace
+    ws = workspace()
     previous = recs.read_status(spec.name)
     # Written before the process exists (keeping the last port, which it tries to reuse), so
     # that the process's own first write always wins.
@@ -283,7 +296,7 @@ def _launch(recs: Records, spec: EndpointSpec) -> subprocess.Popen:
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("JPY_")}
     env["PYTHONUNBUFFERED"] = "1"
-    env["MLFLOW_TRACKING_URI"] = workspace.tracking_uri
+    env["MLFLOW_TRACKING_URI"] = ws.tracking_uri
     env.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     log_path = recs.server_log(spec.name)
     if log_path.is_file() and log_path.stat().st_size > MAX_SERVER_LOG:
@@ -294,7 +307,7 @@ def _launch(recs: Records, spec: EndpointSpec) -> subprocess.Popen:
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            cwd=workspace.root,
+            cwd=ws.root,
             env=env,
             start_new_session=True,  # outlives the kernel; its workers share its process group
         )

@@ -31,7 +31,9 @@ from nbstudio.endpoints import protocol
 START_TIMEOUT = 300.0
 DRAIN_TIMEOUT = 120.0
 STOP_TIMEOUT = 5.0
-MAX_IDLE_CONNECTIONS = 32
+# A worker scores one request at a time; a few connections keep it busy, and requests beyond
+# them wait in the endpoint (cheap) instead of piling up unaccepted connections on the worker.
+MAX_CONNECTIONS = 8
 MAX_LOG_BYTES = 2_000_000
 # Imported once by the forkserver; every worker starts with them (missing ones are skipped):
 # MLflow's scoring code and the parts of scikit-learn that most teaching models unpickle.
@@ -142,6 +144,7 @@ class Worker:
         self.inflight = 0
         self.retiring = False
         self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self._slots: asyncio.Semaphore | None = None
 
     @property
     def pid(self) -> int | None:
@@ -206,6 +209,12 @@ class Worker:
 
     async def call(self, op: int, meta: dict[str, Any] | None, body: bytes = b"") -> Any:
         """Send one frame and read the answer: ``(status, meta, body)``, or `WorkerGone`."""
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(MAX_CONNECTIONS)
+        async with self._slots:
+            return await self._call(op, meta, body)
+
+    async def _call(self, op: int, meta: dict[str, Any] | None, body: bytes) -> Any:
         if self._idle:
             reader, writer = self._idle.pop()
         else:
@@ -223,10 +232,7 @@ class Worker:
         except BaseException:  # cancelled mid-call: the connection's state is unknown
             writer.close()
             raise
-        if len(self._idle) < MAX_IDLE_CONNECTIONS:
-            self._idle.append((reader, writer))
-        else:
-            writer.close()
+        self._idle.append((reader, writer))
         return answer
 
     async def retire(self, timeout: float = DRAIN_TIMEOUT) -> None:

@@ -592,6 +592,8 @@ def test_magics_drive_the_same_core(env, shell):
     np.testing.assert_array_equal(predictions, env.pyfunc_v1.predict(env.X.head(4)))
     assert "Ready" in logs or "Loaded" in logs
     assert repr(key) == env.key()
+    # Rule: VERB -h explains the verb.
+    assert "--traffic" in repr(shell.run_line_magic("endpoint", "deploy -h"))
 
 
 @pytest.mark.parametrize(
@@ -684,7 +686,7 @@ def test_api_lists_endpoints_as_json_ready_dicts(env):
     endpoints = {e["name"]: e for e in api.list_endpoints()}
     iris = endpoints["iris"]
     # Rule: the REST API's dicts carry state, URL, traffic, deployments and their figures.
-    json.dumps(endpoints)
+    json.dumps(endpoints, allow_nan=False)
     assert iris["state"] == "running"
     assert iris["url"].startswith("http://127.0.0.1:")
     assert iris["traffic"] == {"green": 100}

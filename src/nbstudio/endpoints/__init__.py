@@ -37,12 +37,16 @@ _LAZY = {
     "ScoringError": "nbstudio.endpoints.errors",
 }
 
+_SUBMODULES = {"api", "commands", "monitoring", "records", "routing"}
+
 __all__ = sorted(_LAZY)
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
+    import importlib
 
+    if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f"nbstudio.endpoints.{name}")
     raise AttributeError(f"module 'nbstudio.endpoints' has no attribute {name!r}")

@@ -49,7 +49,7 @@ def _prepare_monitor() -> None:
     threading.Thread(target=load, name="nbstudio-plotly-import", daemon=True).start()
 
 
-@magic_arguments(name="%endpoint create")
+@magic_arguments(name="endpoint create")
 @argument("name", help="Endpoint name: a letter, then letters, digits, - or _.")
 @argument("--port", type=int, help="Port on 127.0.0.1 (default: a free one, kept across restarts).")
 @argument("--description", default="", help="A note shown with the endpoint.")
@@ -59,7 +59,7 @@ def _create(args: Any, shell: Any) -> Any:
     return commands.create(args.name, port=args.port, description=args.description)
 
 
-@magic_arguments(name="%endpoint deploy")
+@magic_arguments(name="endpoint deploy")
 @argument("name", help="The endpoint.")
 @argument("deployment", help="Deployment name, e.g. blue or green.")
 @argument("model", help="A registered model: NAME@ALIAS, NAME/VERSION or NAME (latest).")
@@ -74,7 +74,7 @@ def _deploy(args: Any, shell: Any) -> Any:
     )
 
 
-@magic_arguments(name="%endpoint traffic")
+@magic_arguments(name="endpoint traffic")
 @argument("name", help="The endpoint.")
 @argument("weights", nargs="*", metavar="DEPLOYMENT=PERCENT", help="Live traffic, adding to 100.")
 @argument("--mirror", action="append", metavar="DEPLOYMENT=PERCENT", help="Copy N%% of traffic.")
@@ -89,14 +89,14 @@ def _traffic(args: Any, shell: Any) -> Any:
     return commands.set_traffic(args.name, weights, mirror)
 
 
-@magic_arguments(name="%endpoint list")
+@magic_arguments(name="endpoint list")
 def _list(args: Any, shell: Any) -> Any:
     from nbstudio.endpoints import commands
 
     return commands.table()
 
 
-@magic_arguments(name="%endpoint show")
+@magic_arguments(name="endpoint show")
 @argument("name", help="The endpoint.")
 def _show(args: Any, shell: Any) -> Any:
     from nbstudio.endpoints import commands
@@ -104,7 +104,7 @@ def _show(args: Any, shell: Any) -> Any:
     return commands.show(args.name)
 
 
-@magic_arguments(name="%endpoint invoke")
+@magic_arguments(name="endpoint invoke")
 @argument("name", help="The endpoint.")
 @argument("--data", required=True, metavar="VAR", help="Variable with the input (a DataFrame...).")
 @argument("--deployment", help="Send it to this deployment, whatever the traffic weights.")
@@ -116,7 +116,7 @@ def _invoke(args: Any, shell: Any) -> Any:
     return commands.invoke(args.name, shell.user_ns[args.data], deployment=args.deployment)
 
 
-@magic_arguments(name="%endpoint logs")
+@magic_arguments(name="endpoint logs")
 @argument("name", help="The endpoint.")
 @argument("deployment", nargs="?", help="A deployment (default: the endpoint process's log).")
 @argument("--tail", type=int, default=100, help="How many lines (100).")
@@ -126,7 +126,7 @@ def _logs(args: Any, shell: Any) -> Any:
     return commands.logs(args.name, args.deployment, tail=args.tail)
 
 
-@magic_arguments(name="%endpoint key")
+@magic_arguments(name="endpoint key")
 @argument("name", help="The endpoint.")
 @argument("--regenerate", action="store_true", help="Make a new key; the old one stops working.")
 def _key(args: Any, shell: Any) -> Any:
@@ -136,7 +136,7 @@ def _key(args: Any, shell: Any) -> Any:
     return Text(commands.get_key(args.name, regenerate=args.regenerate))
 
 
-@magic_arguments(name="%endpoint start")
+@magic_arguments(name="endpoint start")
 @argument("name", help="The endpoint.")
 def _start(args: Any, shell: Any) -> Any:
     from nbstudio.endpoints import commands
@@ -144,7 +144,7 @@ def _start(args: Any, shell: Any) -> Any:
     return commands.start(args.name)
 
 
-@magic_arguments(name="%endpoint stop")
+@magic_arguments(name="endpoint stop")
 @argument("name", help="The endpoint.")
 def _stop(args: Any, shell: Any) -> Any:
     from nbstudio.endpoints import commands
@@ -152,7 +152,7 @@ def _stop(args: Any, shell: Any) -> Any:
     return commands.stop(args.name)
 
 
-@magic_arguments(name="%endpoint delete")
+@magic_arguments(name="endpoint delete")
 @argument("name", help="The endpoint.")
 @argument("deployment", nargs="?", help="Delete only this deployment (it must take no traffic).")
 def _delete(args: Any, shell: Any) -> Any:
@@ -161,7 +161,7 @@ def _delete(args: Any, shell: Any) -> Any:
     return commands.delete(args.name, args.deployment)
 
 
-@magic_arguments(name="%endpoint monitor")
+@magic_arguments(name="endpoint monitor")
 @argument("name", help="The endpoint.")
 @argument("--window", type=int, default=300, help="Seconds of history in the charts (300).")
 @argument("--interval", type=float, default=2.0, help="Seconds between refreshes (2).")
@@ -217,5 +217,9 @@ class EndpointMagics(Magics):
             given = f"unknown verb {words[0]!r}; " if words else ""
             raise UsageError(f"{given}use one of:\n{USAGE}")
         verb = VERBS[words[0]]
+        if {"-h", "--help"} & set(words[1:]):
+            from nbstudio.endpoints.commands import Text
+
+            return Text(verb.parser.format_help())  # type: ignore[attr-defined]
         args = verb.parser.parse_args(words[1:])  # type: ignore[attr-defined]
         return verb(args, self.shell)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import shutil
 import statistics
 import sys
 import tempfile
@@ -205,6 +206,7 @@ def main() -> None:
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+        shutil.rmtree(workspace, ignore_errors=True)
 
     off = statistics.median(r["rate"] for r in results[False])
     on = statistics.median(r["rate"] for r in results[True])

@@ -93,3 +93,37 @@ def test_experiment_artifacts_live_in_the_workspace(workspace) -> None:
     stored = get_session().client().get_run(run.run_id)
     # rule: artifacts of nbstudio-created experiments go under <workspace>/.nbstudio/artifacts
     assert stored.info.artifact_uri.startswith((workspace / ".nbstudio" / "artifacts").as_uri())
+
+
+def test_run_under_a_named_parent_is_its_child_without_reading_it_back(workspace) -> None:
+    client = get_session().client()
+    parent = client.create_run(get_session().experiment_id(), run_name="sweep")
+    spec = RunSpec(name="trial", parent_run_id=parent.info.run_id, read_back=False)
+    with TrackedRun(spec) as run:
+        mlflow.log_metric("m", 2.0)
+    children = mlflow.search_runs(
+        [parent.info.experiment_id],
+        filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'",
+        output_format="list",
+    )
+    # rule: a parent named in the spec gets the child through MLflow's own parent tag
+    assert [c.info.run_id for c in children] == [run.run_id]
+    assert children[0].data.metrics == {"m": 2.0}
+    # rule: without read-back the result still says how the run ended, and nothing stays active
+    assert (run.result.run_id, run.result.status) == (run.run_id, "FINISHED")
+    assert run.result.metrics == {}
+    assert client.get_run(parent.info.run_id).info.status == "RUNNING"
+    assert mlflow.active_run() is None
+
+
+def _end_then_fail() -> None:
+    mlflow.end_run()
+    raise ValueError("after end_run")
+
+
+def test_code_that_ends_its_own_run_still_gets_the_final_status(workspace) -> None:
+    with pytest.raises(ValueError, match="after end_run"), TrackedRun(RunSpec()) as run:
+        _end_then_fail()
+    # rule: the run's status is the block's outcome even when the code ended the run itself
+    assert get_session().client().get_run(run.run_id).info.status == "FAILED"
+    assert mlflow.active_run() is None

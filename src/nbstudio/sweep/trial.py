@@ -105,6 +105,7 @@ def run_trial(
             tags={**task.tags, TAG_TRIAL: str(task.number)},
             source=task.source,
             parent_run_id=task.parent_run_id,
+            read_back=False,
         )
     )
 

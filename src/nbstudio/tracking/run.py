@@ -23,6 +23,8 @@ from typing import Any
 import mlflow
 from mlflow.entities import RunStatus
 from mlflow.exceptions import MlflowException
+from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
 from nbstudio.errors import RunError
 from nbstudio.session import Session, get_session
@@ -62,6 +64,9 @@ class RunSpec:
     parent_run_id: str | None = None
     autolog: bool = False
     capture_output: bool = True
+    # False when nobody looks at the result's params and metrics (sweep trials): skips reading the
+    # finished run back from the store, one query per run.
+    read_back: bool = True
 
 
 def _status_for(exc: BaseException | None) -> str:
@@ -106,28 +111,39 @@ class TrackedRun:
         self._saved_buffer: str | None = None
         self._started = 0.0
         self._parent: str | None = None
+        self._artifact_uri: str | None = None
+        self._experiment_id = ""
 
     # -- start ---------------------------------------------------------------------------------
     def __enter__(self) -> TrackedRun:
         ws = self.session.workspace
-        experiment_id = self.session.experiment_id(self.spec.experiment)
+        experiment_id = self._experiment_id = self.session.experiment_id(self.spec.experiment)
         parent = self._parent = self._parent_run_id()
         tags = {
             **context.owner_tags(),
             **context.source_tags(ws.root),
             **{k: str(v) for k, v in self.spec.tags.items()},
         }
+        # A parent named in the spec comes from code that has just created it (a sweep, a cell
+        # shipped to compute): naming it by MLflow's own tag spares MLflow a read of that run.
+        vouched = parent is not None and parent == self.spec.parent_run_id
+        if vouched and mlflow.active_run() is None:
+            tags[MLFLOW_PARENT_RUN_ID] = parent
+            parent_arg = None
+        else:
+            parent_arg = parent
         try:
             active = mlflow.start_run(
                 experiment_id=experiment_id,
                 run_name=self.spec.name,
-                nested=parent is not None,
-                parent_run_id=parent,
+                nested=parent_arg is not None,
+                parent_run_id=parent_arg,
                 tags=tags,
             )
         except MlflowException as exc:
             raise RunError(f"Cannot start the run: {exc.message}") from None
         self.run_id = active.info.run_id
+        self._artifact_uri = active.info.artifact_uri
         self._started = time.monotonic()
         try:
             if self.spec.params:
@@ -191,15 +207,25 @@ class TrackedRun:
         client = self.session.client()
         if isinstance(exc, RunTerminated):
             client.set_tag(self.run_id, context.TAG_TERMINATED_BY, exc.reason)
-        self._log_files(client, log_text, exc)
-        self._pop_fluent_runs(status)
-        client.set_terminated(self.run_id, status)
+        self._log_files(log_text, exc)
+        if not self._pop_fluent_runs(status):
+            client.set_terminated(self.run_id, status)
         self.session.last_run_id = self.run_id
-        self.result = RunResult.from_run(
-            client.get_run(self.run_id), duration=duration, error=_one_line(exc)
-        )
+        if self.spec.read_back:
+            self.result = RunResult.from_run(
+                client.get_run(self.run_id), duration=duration, error=_one_line(exc)
+            )
+        else:
+            self.result = RunResult(
+                run_id=self.run_id,
+                run_name=self.spec.name or "",
+                experiment_id=self._experiment_id,
+                status=status,
+                duration=duration,
+                error=_one_line(exc),
+            )
 
-    def _log_files(self, client: Any, log_text: str, exc: BaseException | None) -> None:
+    def _log_files(self, log_text: str, exc: BaseException | None) -> None:
         files = {
             "environment/requirements.txt": environment.requirements_txt(),
             "outputs/log.txt": log_text,
@@ -213,19 +239,23 @@ class TrackedRun:
                 path = Path(tmp, relative)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(text, encoding="utf-8")
-            client.log_artifacts(self.run_id, tmp)
+            # The run's artifact location is known since its start: asking the client would read
+            # the whole run back from the store first.
+            get_artifact_repository(self._artifact_uri).log_artifacts(tmp)
 
-    def _pop_fluent_runs(self, status: str) -> None:
+    def _pop_fluent_runs(self, status: str) -> bool:
         """End child runs the code left open, then ours, keeping MLflow's active-run stack sane.
 
         Stops at our parent: if the code already ended our run itself, the parent stays active.
+        Returns whether our run was ended here (with ``status``).
         """
         while (active := mlflow.active_run()) is not None:
             if active.info.run_id == self._parent:
-                return
+                return False
             mlflow.end_run(status)
             if active.info.run_id == self.run_id:
-                return
+                return True
+        return False
 
 
 def _param_text(value: Any) -> str:

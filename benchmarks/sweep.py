@@ -77,7 +77,7 @@ def hand_loop(n: int) -> float:
     return time.perf_counter() - started
 
 
-OVERHEAD_ROUNDS = 5
+OVERHEAD_ROUNDS = 7
 
 
 def overhead() -> dict[str, float]:

@@ -58,3 +58,27 @@ def test_bad_config_is_a_clear_error(tmp_path: Path) -> None:
     # rule: invalid TOML names the file instead of a parser traceback
     with pytest.raises(WorkspaceError, match=r"nbstudio\.toml is not valid TOML"):
         workspace.resolve(tmp_path)
+
+
+def test_located_workspace_leaves_the_store_closed(workspace: Path) -> None:
+    from nbstudio.session import get_session
+
+    session = get_session()
+    located = session.located_workspace()
+    # rule: finding the workspace does not create or open its store (quick terminal commands)
+    assert located.root == workspace
+    assert not (workspace / ".nbstudio" / "mlflow.db").exists()
+    opened = session.workspace
+    # rule: once the store is open, the open workspace is the one returned
+    assert session.located_workspace() is opened
+    assert (workspace / ".nbstudio" / "mlflow.db").exists()
+
+
+def test_subpackages_are_reachable_from_a_bare_import() -> None:
+    import subprocess
+    import sys
+
+    code = "import nbstudio; print(callable(nbstudio.endpoints.invoke), nbstudio.compute.__name__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    # rule: nbstudio.endpoints.invoke (as in the README) works after `import nbstudio` alone
+    assert out.stdout.split() == ["True", "nbstudio.compute"]

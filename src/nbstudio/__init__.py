@@ -24,6 +24,9 @@ _LAZY = {
     "get_sweep": ("nbstudio.sweep.results", "get_sweep"),
 }
 
+# Subpackages reachable as attributes after a bare ``import nbstudio``: nbstudio.endpoints.invoke.
+_SUBPACKAGES = {"compute", "endpoints"}
+
 __all__ = ["__version__", "load_ipython_extension", *sorted(_LAZY)]
 
 
@@ -33,6 +36,10 @@ def __getattr__(name: str) -> Any:
 
         module, attribute = _LAZY[name]
         return getattr(importlib.import_module(module), attribute)
+    if name in _SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"nbstudio.{name}")
     raise AttributeError(f"module 'nbstudio' has no attribute {name!r}")
 
 

@@ -47,6 +47,14 @@ class Session:
                     self._workspace = self._open()
         return self._workspace
 
+    def located_workspace(self) -> workspace.Workspace:
+        """The workspace, found without opening its MLflow store (the open one if it is open).
+
+        For commands that only touch files in the workspace folder: opening the store imports
+        MLflow and prepares SQLite, seconds that a quick terminal command should not pay.
+        """
+        return self._workspace or workspace.resolve(self._start)
+
     def _open(self) -> workspace.Workspace:
         import mlflow
 

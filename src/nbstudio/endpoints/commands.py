@@ -68,14 +68,9 @@ def workspace() -> Any:
     (importing MLflow, preparing SQLite) would make ``nbstudio endpoint traffic`` take seconds
     instead of a fraction of one. ``deploy`` opens it to look the model up.
     """
-    from nbstudio import workspace as workspaces
     from nbstudio.session import get_session
 
-    session = get_session()
-    opened = getattr(session, "_workspace", None)
-    if opened is not None:
-        return opened
-    return workspaces.resolve(getattr(session, "_start", None))
+    return get_session().located_workspace()
 
 
 def records() -> Records:
@@ -389,7 +384,7 @@ def resolve_model(reference: str) -> ResolvedModel:
     """
     from mlflow.exceptions import MlflowException
 
-    from nbstudio.models.registry import _check_reference
+    from nbstudio.models.registry import check_reference
     from nbstudio.session import get_session
 
     ref = reference.strip().removeprefix("models:/")
@@ -400,7 +395,7 @@ def resolve_model(reference: str) -> ResolvedModel:
         )
     session = get_session()
     session.workspace  # noqa: B018 - opens the store
-    _check_reference(session, ref)
+    check_reference(session, ref)
     client = session.client()
     try:
         if "@" in ref:

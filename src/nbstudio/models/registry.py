@@ -206,7 +206,7 @@ def model_uri(reference: str) -> str:
     return f"models:/{reference}/latest"
 
 
-def _check_reference(session: Session, reference: str) -> None:
+def check_reference(session: Session, reference: str) -> None:
     """Fail with a helpful line (existing versions, aliases) if the reference names nothing."""
     if "://" in reference or reference.startswith(("runs:/", "models:/")):
         return
@@ -240,7 +240,7 @@ def load_model(reference: str) -> Any:
     """
     session = get_session()
     session.workspace  # noqa: B018
-    _check_reference(session, reference)
+    check_reference(session, reference)
     uri = model_uri(reference)
     try:
         flavors = mlflow.models.get_model_info(uri).flavors
@@ -260,7 +260,7 @@ def list_models(name: str | None = None) -> pd.DataFrame:
     client = session.client()
     try:
         if name:
-            _check_reference(session, name)
+            check_reference(session, name)
             models = [client.get_registered_model(name)]
         else:
             models = list(client.search_registered_models(max_results=1000))

@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import psutil
+import pytest
 
 from nbstudio.compute import targets
 from nbstudio.compute.remote import close_clients
@@ -60,3 +62,25 @@ def stop_everything() -> list[int]:
         if target.kind == "cluster" and target.state != "stopped":
             targets.stop(target.name)
     return alive(procs)
+
+
+@contextlib.contextmanager
+def running_cluster(root: Path, name: str) -> Iterator[Path]:
+    """``root`` as a workspace with a running 2-node cluster ``name``; on exit the cluster is
+    stopped and no process of it may be left."""
+    from nbstudio.session import reset_session
+
+    (root / "nbstudio.toml").write_text("")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)
+        mp.delenv("MLFLOW_TRACKING_URI", raising=False)
+        mp.delenv("JPY_SESSION_NAME", raising=False)
+        reset_session()
+        targets.create(name, max_nodes=2, idle_seconds=300)
+        targets.scale(name, nodes=2)
+        yield root
+        reset_session(root)
+        leftover = stop_everything()
+        reset_session()
+    # rule: stopping the cluster leaves no process behind
+    assert leftover == []

@@ -18,7 +18,7 @@ import mlflow
 import pytest
 from IPython.core.error import UsageError
 
-from compute_helpers import stop_everything, wait_until
+from compute_helpers import running_cluster, wait_until
 from nbstudio.compute import targets
 from nbstudio.compute.cells import TAG_COMPUTE, run_cell
 from nbstudio.compute.errors import ComputeError, WorkerLostError
@@ -35,21 +35,8 @@ pytestmark = pytest.mark.timeout(120)
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory):
     """A workspace with a running 2-node cluster 'shared', stopped (no process left) at the end."""
-    root = tmp_path_factory.mktemp("compute-cells")
-    (root / "nbstudio.toml").write_text("")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(root)
-        mp.delenv("MLFLOW_TRACKING_URI", raising=False)
-        mp.delenv("JPY_SESSION_NAME", raising=False)
-        reset_session()
-        targets.create("shared", max_nodes=2, idle_seconds=300)
-        targets.scale("shared", nodes=2)
+    with running_cluster(tmp_path_factory.mktemp("compute-cells"), "shared") as root:
         yield root
-        reset_session(root)
-        leftover = stop_everything()
-        reset_session()
-    # rule: stopping the cluster leaves no process behind
-    assert leftover == []
 
 
 @pytest.fixture

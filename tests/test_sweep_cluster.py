@@ -14,8 +14,7 @@ import mlflow
 import pytest
 
 import nbstudio
-from compute_helpers import stop_everything
-from nbstudio.compute import targets
+from compute_helpers import running_cluster
 from nbstudio.compute.executor import executor_for
 from nbstudio.session import reset_session
 from nbstudio.sweep._hook import report_hook
@@ -27,21 +26,9 @@ pytestmark = pytest.mark.timeout(180)
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("sweep-cluster")
-    (root / "nbstudio.toml").write_text("")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(root)
-        mp.delenv("MLFLOW_TRACKING_URI", raising=False)
-        mp.delenv("JPY_SESSION_NAME", raising=False)
-        reset_session()
-        targets.create("sweeps", max_nodes=2, idle_seconds=300)
-        targets.scale("sweeps", nodes=2)
+    """A workspace with a running 2-node cluster 'sweeps'."""
+    with running_cluster(tmp_path_factory.mktemp("sweep-cluster"), "sweeps") as root:
         yield root
-        reset_session(root)
-        leftover = stop_everything()
-        reset_session()
-    # Rule: the cluster leaves no process behind.
-    assert leftover == []
 
 
 def curve(quality: float) -> None:

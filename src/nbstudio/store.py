@@ -10,14 +10,13 @@ For a tracking server, a quick health probe replaces MLflow's minutes of retries
 
 from __future__ import annotations
 
-import fcntl
 import sqlite3
 import urllib.error
 import urllib.request
-from contextlib import contextmanager
 from pathlib import Path
 
 from nbstudio.errors import WorkspaceError
+from nbstudio.processes import exclusive_lock
 from nbstudio.workspace import Workspace
 
 HEALTH_TIMEOUT_SECONDS = 4.0
@@ -28,22 +27,11 @@ def sqlite_path(tracking_uri: str) -> Path:
     return Path(tracking_uri.removeprefix("sqlite:///").split("?", 1)[0])
 
 
-@contextmanager
-def _exclusive_lock(lock_path: Path):
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path.open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def _prepare_sqlite(workspace: Workspace) -> None:
     db = sqlite_path(workspace.tracking_uri)
     db.parent.mkdir(parents=True, exist_ok=True)
     workspace.artifact_root.mkdir(parents=True, exist_ok=True)
-    with _exclusive_lock(db.with_name(db.name + ".lock")):
+    with exclusive_lock(db.with_name(db.name + ".lock")):
         with sqlite3.connect(db, timeout=30) as conn:
             mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
             if mode.lower() != "wal":

@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -53,6 +52,7 @@ from nbstudio.compute.records import (
     TargetSpec,
     check_name,
 )
+from nbstudio.processes import group_members, process_alive, stop_process_tree
 
 Progress = Callable[[str], None]
 
@@ -254,16 +254,7 @@ def _target(recs: Records, spec: TargetSpec) -> Target:
 
 def _alive(status: ClusterStatus) -> bool:
     """True if the recorded process still runs (not a zombie, not a reused pid)."""
-    if status.pid is None:
-        return False
-    try:
-        proc = psutil.Process(status.pid)
-        if proc.status() == psutil.STATUS_ZOMBIE:
-            return False
-        started = proc.create_time()
-    except (psutil.NoSuchProcess, psutil.AccessDenied):
-        return False
-    return status.pid_started is None or abs(started - status.pid_started) < 1.0
+    return process_alive(status.pid, status.pid_started)
 
 
 def _attached_state(target: Target) -> Target:
@@ -460,7 +451,7 @@ def _launch(recs: Records, spec: TargetSpec, wait: bool, progress: Progress | No
             _write_failed(recs, spec.name, reason)
             raise ComputeError(f"Cluster {spec.name!r} failed to start: {reason}")
         if time.monotonic() - started > START_TIMEOUT:
-            _terminate(recs, spec.name, proc.pid, None)
+            _terminate(proc.pid, None)
             _write_failed(recs, spec.name, f"did not start within {START_TIMEOUT:.0f} s")
             raise ComputeError(f"Cluster {spec.name!r} did not start within {START_TIMEOUT:.0f} s.")
         if progress:
@@ -488,10 +479,10 @@ def stop(name: str, progress: Progress | None = None) -> Target:
     if status is not None and status.pid is not None and _alive(status):
         if progress:
             progress(f"Stopping cluster {name!r}...")
-        _terminate(recs, name, status.pid, status.pid_started)
+        _terminate(status.pid, status.pid_started)
     elif status is not None and status.pid is not None:
         # The cluster process died (failed): its workers may live on, orphaned, in its group.
-        leftovers = _group_members(status.pid, since=status.pid_started)
+        leftovers = group_members(status.pid, since=status.pid_started)
         for proc in leftovers:
             with contextlib.suppress(psutil.NoSuchProcess):
                 proc.kill()
@@ -500,52 +491,10 @@ def stop(name: str, progress: Progress | None = None) -> Target:
     return get(name)
 
 
-def _terminate(recs: Records, name: str, pid: int, pid_started: float | None) -> None:
-    try:
-        proc = psutil.Process(pid)
-        family = [proc, *proc.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        family = []
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
+def _terminate(pid: int, pid_started: float | None) -> None:
     with _children_lock:
         popen = _children.pop(pid, None)
-    if popen is not None:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            popen.wait(STOP_TIMEOUT)
-    else:
-        psutil.wait_procs(family[:1], timeout=STOP_TIMEOUT)
-    stragglers = [p for p in family if _running(p)] + _group_members(pid, since=pid_started)
-    for p in stragglers:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            p.kill()
-    psutil.wait_procs(stragglers, timeout=5)
-    if popen is not None:
-        popen.wait()
-
-
-def _running(proc: psutil.Process) -> bool:
-    try:
-        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
-def _group_members(pgid: int, since: float | None = None) -> list[psutil.Process]:
-    """Live processes of a process group (the cluster's workers, even once orphaned).
-
-    ``since``: only processes started after the cluster process did (a reused pid is not ours).
-    """
-    members = []
-    for proc in psutil.process_iter():
-        try:
-            if os.getpgid(proc.pid) != pgid or proc.status() == psutil.STATUS_ZOMBIE:
-                continue
-            if since is None or proc.create_time() >= since - 1.0:
-                members.append(proc)
-        except (ProcessLookupError, psutil.NoSuchProcess, PermissionError):
-            continue
-    return members
+    stop_process_tree(pid, pid_started, STOP_TIMEOUT, popen=popen)
 
 
 def delete(name: str, progress: Progress | None = None) -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -48,6 +47,7 @@ from nbstudio.endpoints.records import (
 )
 from nbstudio.endpoints.routing import check_mirror, check_traffic, share
 from nbstudio.endpoints.workers import START_TIMEOUT
+from nbstudio.processes import process_alive, stop_process_tree
 
 SERVER_START_TIMEOUT = 60.0
 APPLY_TIMEOUT = 60.0
@@ -192,15 +192,8 @@ def _alive(status: EndpointStatus | None) -> bool:
     with _children_lock:
         child = _children.get(status.pid)
     if child is not None and child.poll() is not None:
-        return False
-    try:
-        proc = psutil.Process(status.pid)
-        if proc.status() == psutil.STATUS_ZOMBIE:
-            return False
-        started = proc.create_time()
-    except (psutil.NoSuchProcess, psutil.AccessDenied):
-        return False
-    return status.pid_started is None or abs(started - status.pid_started) < 1.0
+        return False  # our own child has exited (poll() also reaps it)
+    return process_alive(status.pid, status.pid_started)
 
 
 def _state(spec: EndpointSpec, status: EndpointStatus | None) -> tuple[str, str | None]:
@@ -608,24 +601,11 @@ def start(name: str, timeout: float = START_TIMEOUT) -> EndpointInfo:
     return info(name, recs)
 
 
-def _terminate(pid: int, timeout: float) -> None:
-    """SIGTERM the endpoint process (it stops its workers), SIGKILL its group if it hangs."""
+def _terminate(pid: int, started: float | None, timeout: float) -> None:
+    """SIGTERM the endpoint process (it stops its workers); kill what is left if it hangs."""
     with _children_lock:
         child = _children.pop(pid, None)
-    try:
-        proc = psutil.Process(pid)
-        proc.terminate()
-        proc.wait(timeout)
-    except psutil.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, signal.SIGKILL)
-        with contextlib.suppress(psutil.Error):
-            psutil.Process(pid).wait(5)
-    except psutil.NoSuchProcess:
-        pass
-    if child is not None:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            child.wait(1)
+    stop_process_tree(pid, started, timeout, popen=child)
 
 
 def stop(name: str, timeout: float = STOP_TIMEOUT) -> EndpointInfo:
@@ -637,7 +617,7 @@ def stop(name: str, timeout: float = STOP_TIMEOUT) -> EndpointInfo:
     if _alive(status):
         assert status is not None
         assert status.pid is not None
-        _terminate(status.pid, timeout)
+        _terminate(status.pid, status.pid_started, timeout)
     status = recs.read_status(name)
     if status is None or status.state != STOPPED:
         recs.write_status(

@@ -19,7 +19,6 @@ spec, which is therefore readable by its owner only.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import re
@@ -33,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from nbstudio.endpoints.errors import EndpointError, UnknownEndpointError
+from nbstudio.processes import exclusive_lock
 
 # Endpoint states, as the status file and every view show them.
 STARTING = "starting"
@@ -253,14 +253,8 @@ class Records:
     @contextlib.contextmanager
     def locked(self, name: str) -> Iterator[None]:
         """Serialise read-modify-write of one endpoint's spec across processes."""
-        lock = self.endpoint_dir(name) / ".lock"
-        lock.parent.mkdir(parents=True, exist_ok=True)
-        with lock.open("a") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        with exclusive_lock(self.endpoint_dir(name) / ".lock"):
+            yield
 
     @contextlib.contextmanager
     def updating(self, name: str) -> Iterator[EndpointSpec]:

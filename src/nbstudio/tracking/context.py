@@ -10,8 +10,7 @@ import os
 import socket
 from pathlib import Path
 
-import psutil
-
+from nbstudio.processes import process_started
 from nbstudio.session import notebook_api_path
 
 TAG_HOST = "nbstudio.host"
@@ -19,14 +18,6 @@ TAG_PID = "nbstudio.pid"
 TAG_PID_STARTED = "nbstudio.pid_started"
 TAG_NOTEBOOK = "nbstudio.notebook"
 TAG_TERMINATED_BY = "nbstudio.terminated_by"
-
-
-def process_started(pid: int) -> float | None:
-    """When process ``pid`` started (seconds since the epoch), or None if it is gone."""
-    try:
-        return psutil.Process(pid).create_time()
-    except (psutil.NoSuchProcess, psutil.AccessDenied):
-        return None
 
 
 def owner_tags() -> dict[str, str]:

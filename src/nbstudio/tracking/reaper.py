@@ -13,13 +13,8 @@ import socket
 from mlflow import MlflowClient
 from mlflow.entities import RunStatus, ViewType
 
-from nbstudio.tracking.context import (
-    TAG_HOST,
-    TAG_PID,
-    TAG_PID_STARTED,
-    TAG_TERMINATED_BY,
-    process_started,
-)
+from nbstudio.processes import process_alive
+from nbstudio.tracking.context import TAG_HOST, TAG_PID, TAG_PID_STARTED, TAG_TERMINATED_BY
 
 KERNEL_DIED = "kernel-died"
 
@@ -27,17 +22,10 @@ KERNEL_DIED = "kernel-died"
 def _owner_alive(pid_text: str | None, started_text: str | None) -> bool:
     try:
         pid = int(pid_text or "")
-    except ValueError:
-        return True  # not ours to judge
-    started = process_started(pid)
-    if started is None:
-        return False
-    try:
         recorded = float(started_text or "nan")
     except ValueError:
-        return True
-    # A different start time means the pid was reused by a new process.
-    return recorded != recorded or abs(started - recorded) < 1.0
+        return True  # not ours to judge
+    return process_alive(pid, None if recorded != recorded else recorded)
 
 
 def reap_dead_kernel_runs(client: MlflowClient) -> list[str]:

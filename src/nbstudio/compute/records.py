@@ -13,17 +13,14 @@ them and only one of them ever writes each file; every write replaces the file a
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
 import re
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from nbstudio.compute.errors import ComputeError
+from nbstudio.jsonfile import DamagedRecord, read_json, write_json
 
 LOCAL = "local"
 CLUSTER = "cluster"
@@ -151,24 +148,10 @@ class Records:
             path.unlink(missing_ok=True)
 
 
-def write_json(path: Path, data: dict[str, Any]) -> None:
-    """Replace ``path`` atomically, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def _read_json(path: Path) -> dict[str, Any] | None:
+    """A damaged record counts as missing: the cluster process rewrites its status every
+    second, and a spec can be created again."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError):
+        return read_json(path)
+    except DamagedRecord:
         return None

@@ -19,19 +19,19 @@ spec, which is therefore readable by its owner only.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import secrets
 import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from nbstudio import jsonfile
 from nbstudio.endpoints.errors import EndpointError, UnknownEndpointError
+from nbstudio.jsonfile import write_json
 from nbstudio.processes import exclusive_lock
 
 # Endpoint states, as the status file and every view show them.
@@ -171,31 +171,11 @@ class EndpointStatus:
         return asdict(self)
 
 
-def write_json(path: Path, data: dict[str, Any], private: bool = False) -> None:
-    """Replace ``path`` atomically (readers see the old or the new file, never half of one)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        if private:
-            os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, indent=1, sort_keys=True)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def read_json(path: Path) -> dict[str, Any] | None:
     try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        return None
-    except (json.JSONDecodeError, OSError) as exc:
-        raise EndpointError(
-            f"{path} is damaged ({exc}); delete the endpoint and create it again."
-        ) from None
+        return jsonfile.read_json(path)
+    except jsonfile.DamagedRecord as exc:
+        raise EndpointError(f"{exc}; delete the endpoint and create it again.") from None
 
 
 class Records:

@@ -127,3 +127,25 @@ def test_code_that_ends_its_own_run_still_gets_the_final_status(workspace) -> No
     # rule: the run's status is the block's outcome even when the code ended the run itself
     assert get_session().client().get_run(run.run_id).info.status == "FAILED"
     assert mlflow.active_run() is None
+
+
+def _log_then_change_a_param() -> None:
+    for step in range(3):
+        mlflow.log_metric("m", step, step=step)
+    mlflow.log_param("alpha", "0.9")  # -p alpha=0.5 already: the store refuses the change
+
+
+def test_data_the_store_refuses_fails_the_run_loudly(workspace) -> None:
+    from nbstudio.errors import RunError
+
+    spec = RunSpec(name="conflict", params={"alpha": 0.5})
+    refused = pytest.raises(RunError, match="Changing param values is not allowed")
+    with refused as raised, TrackedRun(spec) as run:
+        _log_then_change_a_param()
+    stored = get_session().client().get_run(run.run_id)
+    # rule: a refused batch (whose merged points are lost) never ends the run FINISHED in silence
+    assert "ended FAILED" in str(raised.value)
+    assert stored.info.status == "FAILED"
+    assert "refused" in _artifact_text(run.run_id, "error.txt")
+    assert run.result.status == "FAILED"
+    assert mlflow.active_run() is None

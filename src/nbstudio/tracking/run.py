@@ -30,6 +30,7 @@ from nbstudio.errors import RunError
 from nbstudio.session import Session, get_session
 from nbstudio.tracking import context, environment
 from nbstudio.tracking.capture import OutputTee
+from nbstudio.tracking.refused import RefusedData
 from nbstudio.tracking.result import RunResult
 
 ASYNC_LOGGING_ENV = "MLFLOW_ENABLE_ASYNC_LOGGING"
@@ -113,6 +114,7 @@ class TrackedRun:
         self._parent: str | None = None
         self._artifact_uri: str | None = None
         self._experiment_id = ""
+        self._refused: RefusedData | None = None
 
     # -- start ---------------------------------------------------------------------------------
     def __enter__(self) -> TrackedRun:
@@ -155,6 +157,7 @@ class TrackedRun:
         self._saved_buffer = os.environ.get(ASYNC_BUFFER_ENV)
         os.environ[ASYNC_LOGGING_ENV] = "true"
         os.environ.setdefault(ASYNC_BUFFER_ENV, ASYNC_BUFFER_SECONDS)
+        self._refused = RefusedData(self.run_id).__enter__()
         if self.spec.autolog:
             mlflow.autolog(silent=True)
         if self.spec.capture_output:
@@ -204,16 +207,23 @@ class TrackedRun:
         finally:
             _restore_env(ASYNC_LOGGING_ENV, self._saved_async)
             _restore_env(ASYNC_BUFFER_ENV, self._saved_buffer)
+        refused = None
+        if self._refused is not None:
+            self._refused.__exit__()
+            refused = self._refused.summary()
+        if refused is not None and status == RunStatus.to_string(RunStatus.FINISHED):
+            status = RunStatus.to_string(RunStatus.FAILED)
         client = self.session.client()
         if isinstance(exc, RunTerminated):
             client.set_tag(self.run_id, context.TAG_TERMINATED_BY, exc.reason)
-        self._log_files(log_text, exc)
+        self._log_files(log_text, exc, refused)
         if not self._pop_fluent_runs(status):
             client.set_terminated(self.run_id, status)
         self.session.last_run_id = self.run_id
+        error = _one_line(exc) or refused
         if self.spec.read_back:
             self.result = RunResult.from_run(
-                client.get_run(self.run_id), duration=duration, error=_one_line(exc)
+                client.get_run(self.run_id), duration=duration, error=error
             )
         else:
             self.result = RunResult(
@@ -222,18 +232,25 @@ class TrackedRun:
                 experiment_id=self._experiment_id,
                 status=status,
                 duration=duration,
-                error=_one_line(exc),
+                error=error,
             )
+        if refused is not None and exc is None:
+            raise RunError(f"Run {self.result.run_name or self.run_id!r} ended FAILED: {refused}")
 
-    def _log_files(self, log_text: str, exc: BaseException | None) -> None:
+    def _log_files(self, log_text: str, exc: BaseException | None, refused: str | None) -> None:
         files = {
             "environment/requirements.txt": environment.requirements_txt(),
             "outputs/log.txt": log_text,
         }
         if self.spec.source is not None:
             files["cell.py"] = self.spec.source
+        errors = []
         if exc is not None and not isinstance(exc, RunTerminated):
-            files["error.txt"] = user_traceback(exc)
+            errors.append(user_traceback(exc))
+        if refused is not None:
+            errors.append(refused + "\n")
+        if errors:
+            files["error.txt"] = "\n".join(errors)
         with tempfile.TemporaryDirectory(prefix="nbstudio-") as tmp:
             for relative, text in files.items():
                 path = Path(tmp, relative)

@@ -1,0 +1,49 @@
+"""Notice data that MLflow's asynchronous logging could not write.
+
+Inside a tracked run ``mlflow.log_*`` calls are queued and written in batches (see run.py). When
+the store refuses a batch (a param logged again with another value, say), MLflow only logs an
+error from its background thread, and every point merged into that batch is gone. A run must not
+then end FINISHED as if nothing happened: `RefusedData` collects those errors for one run, so the
+run can end FAILED with the reason in ``error.txt`` and the user be told.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from mlflow.utils.async_logging import async_logging_queue
+
+# MLflow reports a refused batch on the queue module's logger, naming the run.
+_QUEUE_LOGGER = logging.getLogger(async_logging_queue.__name__)
+
+
+class RefusedData(logging.Handler):
+    """Collects the refused-batch errors MLflow reports for ``run_id`` while attached."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(level=logging.ERROR)
+        self.run_id = run_id
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if self.run_id in message:
+            self.messages.append(message.split(": Exception: ", 1)[-1])
+
+    def __enter__(self) -> RefusedData:
+        _QUEUE_LOGGER.addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _QUEUE_LOGGER.removeHandler(self)
+
+    def summary(self) -> str | None:
+        """One paragraph for the user, or None if nothing was refused."""
+        if not self.messages:
+            return None
+        reasons = "; ".join(dict.fromkeys(self.messages))
+        return (
+            f"MLflow refused data this run logged ({reasons}). Logging inside a tracked run is "
+            "written in batches, so metrics, params and tags logged in the same second are "
+            "missing too."
+        )

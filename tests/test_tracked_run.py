@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+
 import mlflow
 import pytest
 
@@ -148,4 +151,41 @@ def test_data_the_store_refuses_fails_the_run_loudly(workspace) -> None:
     assert stored.info.status == "FAILED"
     assert "refused" in _artifact_text(run.run_id, "error.txt")
     assert run.result.status == "FAILED"
+    assert mlflow.active_run() is None
+
+
+def test_a_run_created_elsewhere_is_adopted(workspace) -> None:
+    client = get_session().client()
+    experiment_id = get_session().experiment_id("adopted")
+    made = client.create_run(
+        experiment_id,
+        run_name="shipped",
+        tags={"nbstudio.host": "kernel-host", "nbstudio.pid": "1", "team": "nlp"},
+    )
+    spec = RunSpec(run_id=made.info.run_id, params={"alpha": 0.5}, source="x = 1")
+    with TrackedRun(spec) as run:
+        mlflow.log_metric("loss", 0.25)
+    stored = client.get_run(made.info.run_id)
+    # rule: the block continues the given run (no new one): name and tags kept, params and
+    # metrics added, source saved, ended FINISHED
+    assert run.run_id == made.info.run_id
+    assert len(client.search_runs([experiment_id])) == 1
+    assert (stored.info.run_name, stored.info.status) == ("shipped", "FINISHED")
+    assert stored.data.tags["team"] == "nlp"
+    assert stored.data.params == {"alpha": "0.5"}
+    assert stored.data.metrics == {"loss": 0.25}
+    assert _artifact_text(run.run_id, "cell.py") == "x = 1"
+    # rule: the adopting process becomes the owner the reaper checks
+    assert stored.data.tags["nbstudio.pid"] == str(os.getpid())
+    assert stored.data.tags["nbstudio.host"] == socket.gethostname()
+    assert run.result.run_name == "shipped"
+
+
+def test_adopting_a_missing_run_is_one_clear_error(workspace) -> None:
+    from nbstudio.errors import RunError
+
+    # rule: a run that does not exist cannot be adopted: one line, no run left active
+    missing = pytest.raises(RunError, match="Cannot continue run 0123abcd")
+    with missing, TrackedRun(RunSpec(run_id="0123abcd" * 4)):
+        pass
     assert mlflow.active_run() is None

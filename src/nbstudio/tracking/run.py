@@ -68,6 +68,10 @@ class RunSpec:
     # False when nobody looks at the result's params and metrics (sweep trials): skips reading the
     # finished run back from the store, one query per run.
     read_back: bool = True
+    # An existing run to continue instead of creating one: its creator (e.g. the kernel that ships
+    # a cell to a Dask worker, so it can show the run's monitor at once) has set its experiment,
+    # name, tags and parent; this process logs the params and becomes the run's owner.
+    run_id: str | None = None
 
 
 def _status_for(exc: BaseException | None) -> str:
@@ -118,6 +122,8 @@ class TrackedRun:
 
     # -- start ---------------------------------------------------------------------------------
     def __enter__(self) -> TrackedRun:
+        if self.spec.run_id:
+            return self._begin(self._adopt())
         ws = self.session.workspace
         experiment_id = self._experiment_id = self.session.experiment_id(self.spec.experiment)
         parent = self._parent = self._parent_run_id()
@@ -144,6 +150,10 @@ class TrackedRun:
             )
         except MlflowException as exc:
             raise RunError(f"Cannot start the run: {exc.message}") from None
+        return self._begin(active)
+
+    def _begin(self, active: mlflow.ActiveRun) -> TrackedRun:
+        """What every run does once it is the active run: params, logging, output capture."""
         self.run_id = active.info.run_id
         self._artifact_uri = active.info.artifact_uri
         self._started = time.monotonic()
@@ -163,6 +173,21 @@ class TrackedRun:
         if self.spec.capture_output:
             self._tee = OutputTee().__enter__()
         return self
+
+    def _adopt(self) -> mlflow.ActiveRun:
+        """Continue the run ``spec.run_id`` created by another process as this thread's active run.
+
+        Its owner tags become this process's: the reaper (tracking/reaper.py) and the kernel's
+        worker-lost handling then judge the run by the process that actually runs its code.
+        """
+        self.session.workspace  # noqa: B018 - opens it: MLflow's tracking URI is then this store's
+        self._parent = self.spec.parent_run_id
+        try:
+            active = mlflow.start_run(run_id=self.spec.run_id, tags=context.owner_tags())
+        except MlflowException as exc:
+            raise RunError(f"Cannot continue run {self.spec.run_id}: {exc.message}") from None
+        self._experiment_id = active.info.experiment_id
+        return active
 
     def _parent_run_id(self) -> str | None:
         if self.spec.parent_run_id:

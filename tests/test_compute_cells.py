@@ -1,5 +1,6 @@
 """Cells and trials on a real 2-node Dask cluster: variables shipped and returned, output, errors,
-a worker killed mid-cell, --no-wait, cancellation within 1 s, and the magics.
+a worker killed mid-cell, --no-wait, cancellation within 1 s, the magics, and the live monitor of a
+compute cell in a real kernel.
 
 One cluster serves the whole module (starting one costs seconds); each test leaves it idle.
 """
@@ -11,6 +12,7 @@ import signal
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import cloudpickle
@@ -55,6 +57,11 @@ def _run(run_id: str):
 
 def _text(run_id: str, path: str) -> str:
     return mlflow.artifacts.load_text(f"runs:/{run_id}/{path}")
+
+
+def _adopted(run_id: str) -> bool:
+    """A worker has taken up the run the kernel (this process) created: it is now its owner."""
+    return _run(run_id).data.tags.get("nbstudio.pid") != str(os.getpid())
 
 
 def test_cell_ships_variables_and_brings_results_back(ns: dict, capsys) -> None:
@@ -139,7 +146,7 @@ def test_wrong_target(ns: dict, target: str, message: str) -> None:
 def test_worker_killed_mid_cell(ns: dict) -> None:
     handle = run_cell("shared", "import time\nprint('working')\ntime.sleep(60)\n", ns,
                       RunSpec(name="victim"), wait=False)  # fmt: skip
-    wait_until(lambda: handle.task.started and handle.run_id is not None, 60, "the run")
+    wait_until(lambda: handle.task.started and _adopted(handle.run_id), 60, "the run")
     os.kill(handle.task.owner["pid"], signal.SIGKILL)
     # rule: the cell fails with one line saying the worker was lost
     with pytest.raises(WorkerLostError, match="worker died"):
@@ -186,7 +193,7 @@ def test_a_queued_cell_shows_a_waiting_line(ns: dict, capsys) -> None:
 def test_interrupting_a_cell_kills_its_run(ns: dict) -> None:
     handle = run_cell("shared", "import time\nwhile True:\n    time.sleep(0.05)\n", ns,
                       RunSpec(name="forever"), wait=False)  # fmt: skip
-    wait_until(lambda: handle.run_id is not None, 60, "the run to start")
+    wait_until(lambda: _adopted(handle.run_id), 60, "the run to start")
     handle.task.cancel("interrupted")
     # rule: an interrupted cell raises KeyboardInterrupt and its run ends KILLED
     with pytest.raises(KeyboardInterrupt):
@@ -194,6 +201,49 @@ def test_interrupting_a_cell_kills_its_run(ns: dict) -> None:
     run = _run(handle.run_id)
     assert run.info.status == "KILLED"
     assert run.data.tags["nbstudio.terminated_by"] == "interrupted"
+
+
+def test_a_queued_cell_has_its_run_at_once_and_an_interrupt_kills_it(ns: dict) -> None:
+    release = Path.cwd() / f"release-{uuid.uuid4().hex[:8]}"
+    ns["release"] = str(release)
+    hold = "import os, time\nwhile not os.path.exists(release):\n    time.sleep(0.05)\n"
+    busy = [run_cell("shared", hold, ns, RunSpec(name="busy"), wait=False) for _ in range(2)]
+    try:
+        wait_until(lambda: all(h.task.started for h in busy), 60, "both nodes to be busy")
+        queued = run_cell("shared", "ran = True", ns, RunSpec(name="queued"), wait=False)
+        run = _run(queued.run_id)
+        # rule: the run exists as soon as the cell is sent (a monitor can follow it), RUNNING,
+        # owned by the kernel until a worker takes it up
+        assert (run.info.run_name, run.info.status) == ("queued", "RUNNING")
+        assert run.data.tags["nbstudio.pid"] == str(os.getpid())
+        assert run.data.tags[TAG_COMPUTE] == "shared"
+        queued.task.cancel("interrupted")
+        with pytest.raises(KeyboardInterrupt):
+            queued.wait()
+    finally:
+        release.touch()
+    run = _run(queued.run_id)
+    # rule: a cell interrupted before it started never runs; the kernel ends its run KILLED
+    assert run.info.status == "KILLED"
+    assert run.data.tags["nbstudio.terminated_by"] == "interrupted"
+    assert "ran" not in ns
+    for handle in busy:
+        # rule: the worker that takes a run up ends it and is recorded as its owner (reaper)
+        assert handle.wait().status == "FINISHED"
+        assert _adopted(handle.run_id)
+
+
+def test_a_cell_that_cannot_be_sent_leaves_its_run_failed(ns: dict) -> None:
+    spec = RunSpec(name="unsent", params={"guard": threading.Lock()})
+    with pytest.raises(ComputeError, match="cannot be sent to compute 'shared'"):
+        run_cell("shared", "x = 1", ns, spec)
+    client = get_session().client()
+    runs = client.search_runs([get_session().experiment_id()], "attributes.run_name = 'unsent'")
+    # rule: the run the kernel created for a cell it then could not send ends FAILED with the
+    # reason, never RUNNING
+    assert [r.info.status for r in runs] == ["FAILED"]
+    assert runs[0].data.tags["nbstudio.terminated_by"] == "not-started"
+    assert "cannot be sent" in _text(runs[0].info.run_id, "error.txt")
 
 
 def rendezvous_trial(folder: str, me: str, other: str) -> bool:
@@ -301,3 +351,102 @@ def test_magics(cluster: Path, ip, capsys) -> None:
     assert [t.name for t in ip.run_line_magic("compute", "list")] == ["local"]
     reset_session(cluster)
     assert targets.get("shared").state == "running"
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+class _KernelCell:
+    """One cell executed in a real kernel, its iopub messages read as they arrive."""
+
+    def __init__(self, kc, code: str) -> None:
+        self.messages: list[dict] = []
+        self.widgets: dict[str, dict] = {}  # comm id -> the widget model's state
+        self._kc = kc
+        self._msg_id = kc.execute(code)
+
+    def read(self, until, timeout: float = 90) -> dict:
+        """Read messages until ``until(msg)`` holds for one; returns it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            msg = self._kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+            if msg["parent_header"].get("msg_id") != self._msg_id:
+                continue
+            self.messages.append(msg)
+            content = msg["content"]
+            if msg["msg_type"] == "comm_open":
+                self.widgets[content["comm_id"]] = dict(content["data"].get("state", {}))
+            elif msg["msg_type"] == "comm_msg" and content["data"].get("method") == "update":
+                self.widgets.setdefault(content["comm_id"], {}).update(content["data"]["state"])
+            if until(msg):
+                return msg
+            idle = msg["msg_type"] == "status" and content["execution_state"] == "idle"
+            assert not idle, f"the cell ended first: {self.messages}"
+
+    def finish(self) -> list[dict]:
+        self.read(lambda m: m["msg_type"] == "status" and m["content"]["execution_state"] == "idle")
+        return self.messages
+
+    def outputs(self, kind: str) -> list[dict]:
+        return [m["content"] for m in self.messages if m["msg_type"] == kind]
+
+
+@pytest.mark.timeout(240)
+def test_compute_cell_shows_a_live_monitor_in_a_kernel(cluster: Path) -> None:
+    from jupyter_client.manager import start_new_kernel
+
+    release = cluster / f"release-{uuid.uuid4().hex[:8]}"
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(cluster))
+    try:
+        _KernelCell(kc, "%load_ext nbstudio").finish()
+        cell = _KernelCell(
+            kc,
+            f"%%mlrun watched --compute shared -p release=\"'{release}'\"\n"
+            "import mlflow, os, time\n"
+            "mlflow.log_metric('loss', 0.5, step=0)\n"
+            "while not os.path.exists(release):\n"
+            "    time.sleep(0.05)\n"
+            "mlflow.log_metric('loss', 0.25, step=1)\n"
+            "value = 42\n"
+            "print('released')\n",
+        )
+        shown = cell.read(lambda m: WIDGET_VIEW in m["content"].get("data", {}))
+        monitor = cell.widgets[shown["content"]["data"][WIDGET_VIEW]["model_id"]]
+        run_id = monitor["run_id"]
+        # rule: as soon as the cell is sent the kernel shows a monitor of its run, RUNNING
+        assert (monitor["run_name"], monitor["status"]) == ("watched", "RUNNING")
+        cell.read(lambda m: monitor.get("point_counts") == {"loss": 1})
+        # rule: while the cell runs on the worker (held by the test), what the worker logs
+        # reaches the kernel's monitor live
+        assert not release.exists()
+        assert monitor["status"] == "RUNNING"
+        assert monitor["params"] == {"release": str(release)}
+        assert _run(run_id).info.status == "RUNNING"
+        release.touch()
+        cell.finish()
+        final = [
+            c for c in cell.outputs("update_display_data")
+            if c["transient"]["display_id"] == shown["content"]["transient"]["display_id"]
+        ][-1]["data"]  # fmt: skip
+        # rule: the run's final state (FINISHED, with the metric) replaces the monitor, in place
+        # of the text summary; output and variables come as before
+        assert WIDGET_VIEW not in final
+        assert 'data-status="FINISHED"' in final["text/html"]
+        assert "loss=0.25" in final["text/plain"]
+        assert "nbstudio-run-summary" not in str(cell.messages)
+        assert "released\n" in "".join(c["text"] for c in cell.outputs("stream"))
+        assert _run(run_id).info.status == "FINISHED"
+        check = _KernelCell(kc, "value")
+        check.finish()
+        assert check.outputs("execute_result")[0]["data"]["text/plain"] == "42"
+
+        plain = _KernelCell(kc, "%%mlrun plain --compute shared --no-monitor\nx = 1\n")
+        plain.finish()
+        # rule: --no-monitor shows no widget, the text summary instead
+        assert not plain.widgets
+        assert not [c for c in plain.outputs("display_data") if WIDGET_VIEW in c["data"]]
+        assert "nbstudio-run-summary" in str(plain.outputs("display_data"))
+    finally:
+        release.touch()
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)

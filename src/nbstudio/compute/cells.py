@@ -1,10 +1,13 @@
 """Run a notebook cell on a compute target as a tracked run: ``%%mlrun --compute NAME``.
 
 The cell travels with the variables it reads and comes back with the variables it assigns (see
-`shipping`). On the worker it runs inside `TrackedRun`, so its MLflow run is written by the worker
-to the kernel's own tracking store and looks like a local one: same experiment, params, source
-tags, ``cell.py``, output log and status. What it prints appears in the cell while it runs, its
-last expression is displayed, and a failure shows the worker's traceback and stops the notebook.
+`shipping`). Its MLflow run is created by the kernel before the cell is sent, so its id is known at
+once (a live monitor can follow it while the kernel waits); the worker adopts that run inside
+`TrackedRun` and writes it to the kernel's own tracking store, so it looks like a local one: same
+experiment, params, source tags, ``cell.py``, output log and status. What it prints appears in the
+cell while it runs, its last expression is displayed, and a failure shows the worker's traceback
+and stops the notebook. A run the worker never took up (sending failed, the cell was interrupted
+while it waited for a node, the worker was lost first) is ended by the kernel, never left RUNNING.
 
 Example:
     >>> from nbstudio.compute.cells import run_cell
@@ -34,13 +37,15 @@ from typing import Any
 import cloudpickle
 
 from nbstudio.compute import shipping
-from nbstudio.compute.errors import ComputeError
-from nbstudio.compute.remote import RemoteTask
+from nbstudio.compute.errors import ComputeError, WorkerLostError
+from nbstudio.compute.remote import WORKER_LOST, RemoteTask
 from nbstudio.tracking import RunResult, RunSpec, TrackedRun, user_traceback
 
 TAG_COMPUTE = "nbstudio.compute"
 TAG_TASK = "nbstudio.compute.task"
 INTERRUPT_GRACE_SECONDS = 10.0
+# nbstudio.terminated_by of a run whose cell never started on a worker (see `_end_left_running`).
+NOT_STARTED = "not-started"
 
 Show = Callable[[Any], Any]
 
@@ -156,7 +161,7 @@ class RemoteCell:
 
     ``wait()`` blocks until it ends, then brings its variables back into the namespace, shows
     its output, last value and run summary, and raises its error if it failed. ``run_id`` is known
-    once the worker has started the run.
+    from the start: the kernel created the run, the worker adopts it.
     """
 
     def __init__(
@@ -167,14 +172,11 @@ class RemoteCell:
         self.namespace = namespace
         self.spec = spec
         self.result: RunResult | None = None
-        self._run_id: str | None = None
         self._finished = False
 
     @property
     def run_id(self) -> str | None:
-        if self._run_id is None:
-            self._run_id = _find_run(self.spec, self.task.task_id)
-        return self._run_id
+        return self.spec.run_id
 
     @property
     def status(self) -> str:
@@ -187,11 +189,15 @@ class RemoteCell:
     def done(self) -> bool:
         return self.task.done()
 
-    def wait(self, show: Show | None = None, echo: bool = False) -> RunResult:
+    def wait(
+        self, show: Show | None = None, echo: bool = False, show_result: bool = True
+    ) -> RunResult:
         """Block until the cell ends; bring its variables back; show its value and summary.
 
         ``echo`` writes the output as it is printed (``%%mlrun`` without ``--no-wait``); else the
-        whole output is written once the cell has ended.
+        whole output is written once the cell has ended. ``show_result=False`` leaves the run
+        summary to the caller (e.g. a live monitor showing the final state instead); it is in
+        ``self.result`` even when the cell's error is raised.
         """
         if self._finished:
             assert self.result is not None
@@ -199,10 +205,17 @@ class RemoteCell:
         try:
             outcome = self.task.outcome(echo=echo)
         except KeyboardInterrupt:
-            self._interrupt()
+            self.interrupt()
+            raise
+        except WorkerLostError:
+            self._end_left_running("FAILED", WORKER_LOST, None)
+            raise
+        except Exception as exc:  # the worker could not start the cell (e.g. unpickling failed)
+            self._end_left_running("FAILED", NOT_STARTED, exc)
             raise
         if outcome.terminated is not None:
             self._finished = True
+            self._end_left_running("KILLED", outcome.terminated, None)
             raise KeyboardInterrupt(f"cell on compute {self.target!r} {outcome.terminated}")
         if not echo and outcome.output:
             sys.stdout.write(outcome.output)
@@ -214,11 +227,10 @@ class RemoteCell:
             from nbstudio.session import get_session
 
             get_session().last_run_id = cell.result.run_id
-            self._run_id = cell.result.run_id
         if show is not None:
             if cell.display is not None:
                 show(cloudpickle.loads(cell.display))
-            if cell.result is not None:
+            if cell.result is not None and show_result:
                 show(cell.result)
         if cell.error_text is not None:
             raise _remote_error(cell, self.target)
@@ -236,12 +248,28 @@ class RemoteCell:
             listed = "; ".join(f"{k} ({v})" for k, v in sorted(broken.items()))
             sys.stderr.write(f"nbstudio: not brought back from {self.target!r}: {listed}\n")
 
-    def _interrupt(self) -> None:
-        """Ctrl-C in the kernel stops the cell on the worker too: its run ends KILLED."""
+    def interrupt(self) -> None:
+        """Stop the cell (Ctrl-C in the kernel stops it on the worker too): its run ends KILLED.
+
+        A cell still waiting for a node never starts; its run is ended here.
+        """
+        if self._finished:
+            return
         self.task.cancel("interrupted")
         with contextlib.suppress(BaseException):
             self.task.outcome(timeout=INTERRUPT_GRACE_SECONDS)
         self._finished = True
+        self._end_left_running("KILLED", "interrupted", None)
+
+    def _end_left_running(self, status: str, reason: str, exc: BaseException | None) -> None:
+        """End the run if nobody else will.
+
+        A worker that adopted the run ends it, or, if that worker died, `remote.fail_runs_of`
+        does. A run still owned by this kernel (its cell never started) has nobody else, nor has
+        one whose task has ended with the run RUNNING (stopped while the worker was adopting it).
+        """
+        if self.run_id is not None:
+            _end_if_running(self.run_id, status, reason, exc, any_owner=self.task.done())
 
     def __repr__(self) -> str:
         run = f", run {self.run_id}" if self.run_id else ""
@@ -266,16 +294,49 @@ def _remote_error(cell: CellOutcome, target: str) -> BaseException:
     return exc
 
 
-def _find_run(spec: RunSpec, task_id: str) -> str | None:
+def _create_run(spec: RunSpec) -> str:
+    """Create the cell's run in the kernel (name, tags, parent; owned by this kernel until a
+    worker adopts it), without making it the kernel's active run."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
+
+    from nbstudio.errors import RunError
     from nbstudio.session import get_session
+    from nbstudio.tracking.context import owner_tags
 
     session = get_session()
-    runs = session.client().search_runs(
-        [session.experiment_id(spec.experiment)],
-        filter_string=f"tags.`{TAG_TASK}` = '{task_id}'",
-        max_results=1,
-    )
-    return runs[0].info.run_id if runs else None
+    tags = {**owner_tags(), **{k: str(v) for k, v in spec.tags.items()}}
+    if spec.parent_run_id is not None:
+        tags[MLFLOW_PARENT_RUN_ID] = spec.parent_run_id
+    try:
+        run = session.client().create_run(
+            session.experiment_id(spec.experiment), tags=tags, run_name=spec.name
+        )
+    except MlflowException as exc:
+        raise RunError(f"Cannot start the run: {exc.message}") from None
+    return run.info.run_id
+
+
+def _end_if_running(
+    run_id: str, status: str, reason: str, exc: BaseException | None, any_owner: bool = False
+) -> None:
+    """End ``run_id`` ``status`` with ``nbstudio.terminated_by=reason`` (and ``error.txt``) if
+    it is still RUNNING and owned by this kernel (no worker adopted it), or by anyone."""
+    from nbstudio.session import get_session
+    from nbstudio.tracking.context import TAG_HOST, TAG_PID, TAG_TERMINATED_BY, owner_tags
+
+    client = get_session().client()
+    run = client.get_run(run_id)
+    me = owner_tags()
+    tags = run.data.tags
+    mine = all(tags.get(k) == me[k] for k in (TAG_HOST, TAG_PID))
+    if run.info.status != "RUNNING" or not (mine or any_owner):
+        return
+    client.set_tag(run_id, TAG_TERMINATED_BY, reason)
+    if exc is not None:
+        with contextlib.suppress(Exception):
+            client.log_text(run_id, user_traceback(exc), "error.txt")
+    client.set_terminated(run_id, status)
 
 
 def _prepare_spec(spec: RunSpec, target: str) -> RunSpec:
@@ -359,9 +420,17 @@ def run_cell(
     task_id = uuid.uuid4().hex
     prepared = _prepare_spec(spec, target)
     prepared.tags[TAG_TASK] = task_id
+    prepared.run_id = _create_run(prepared)
     filename = f"<cell {task_id[:8]}>"
     args = (source, filename, packed, prepared, sorted(assigned))
-    task = RemoteTask(target, info.address or "", "cell", execute_cell, args, {}, task_id=task_id)
+    try:
+        task = RemoteTask(
+            target, info.address or "", "cell", execute_cell, args, {}, task_id=task_id
+        )
+    except BaseException as exc:
+        with contextlib.suppress(Exception):
+            _end_if_running(prepared.run_id, "FAILED", NOT_STARTED, exc)
+        raise
     handle = RemoteCell(target, task, namespace, prepared)
     if wait:
         handle.wait(show=show, echo=True)

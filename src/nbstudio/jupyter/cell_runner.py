@@ -4,6 +4,9 @@ The cell runs with ``shell.run_cell`` rather than ``exec`` so it behaves exactly
 the magic: its last expression is displayed, magics and ``!commands`` inside it work, and a failing
 cell shows its own clean traceback. The exception is then raised again so that the notebook stops
 (Run All, nbclient), with a one-line note instead of a second copy of the traceback.
+
+A cell sent to a compute target (`run_compute_cell`) gets the same live monitor: its run is created
+by the kernel before the cell leaves, and the worker writes to the same store the monitor polls.
 """
 
 from __future__ import annotations
@@ -11,11 +14,14 @@ from __future__ import annotations
 import contextlib
 import sys
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.display import display
 
 from nbstudio.tracking import RunResult, RunSpec, TrackedRun
+
+if TYPE_CHECKING:
+    from nbstudio.compute.cells import RemoteCell
 
 
 def _silence_second_traceback(exc: BaseException, result: RunResult) -> None:
@@ -59,7 +65,7 @@ def run_cell_tracked(
     live = None
     try:
         with tracked:
-            if monitor and getattr(shell, "kernel", None) is not None:
+            if monitor and _has_frontend(shell):
                 live = _start_monitor(tracked.run_id)
             saved_hook, sys.displayhook = sys.displayhook, _QuietDisplayHook(sys.displayhook)
             try:
@@ -80,6 +86,49 @@ def run_cell_tracked(
     return tracked.result
 
 
+def run_compute_cell(
+    shell: Any, target: str, cell: str, spec: RunSpec, wait: bool = True, monitor: bool = False
+) -> RemoteCell:
+    """Run ``cell`` on compute target ``target`` as the run ``spec`` (see `compute.cells`).
+
+    Waiting, the cell's output streams in as it is printed and, with ``monitor`` (and a kernel to
+    show widgets in), a live `RunMonitor` of its run is shown above it from the moment the cell is
+    sent until its final state replaces it, as for a cell run in the kernel. Without ``wait`` the
+    handle is returned at once.
+    """
+    from nbstudio.compute.cells import run_cell
+
+    source = shell.transform_cell(cell)
+    remote = run_cell(target, source, shell.user_ns, spec, wait=False)
+    if not wait:
+        return remote
+    try:
+        live = _start_monitor(remote.run_id) if monitor and _has_frontend(shell) else None
+    except KeyboardInterrupt:  # e.g. while plotly loads (seconds): the cell stops too
+        remote.interrupt()
+        raise
+    try:
+        result = remote.wait(show=display, echo=True, show_result=live is None)
+    except BaseException as exc:
+        if live is not None:
+            ended = remote.result
+            error = ended.error if ended is not None else _one_line(exc)
+            _finish_monitor(live, error)
+        raise
+    _show_end(result, live, show_summary=True)
+    return remote
+
+
+def _has_frontend(shell: Any) -> bool:
+    """A kernel, hence a frontend that can show widgets (not a terminal IPython)."""
+    return getattr(shell, "kernel", None) is not None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
 def _start_monitor(run_id: str | None) -> Any:
     """Display the live monitor; a monitor that cannot start never stops the run itself."""
     from nbstudio.jupyter.widgets.live import follow_cell_run
@@ -93,11 +142,17 @@ def _start_monitor(run_id: str | None) -> Any:
 
 def _show_end(result: RunResult, live: Any, show_summary: bool) -> None:
     """The monitor's final state in place of the widget, else the text summary."""
-    if live is not None:
-        try:
-            live.finish(result.error)
-            return
-        except Exception as exc:
-            warnings.warn(f"nbstudio: cannot show the run's final state ({exc})", stacklevel=2)
+    if live is not None and _finish_monitor(live, result.error):
+        return
     if show_summary:
         display(result)
+
+
+def _finish_monitor(live: Any, error: str | None) -> bool:
+    """Replace the monitor by the run's final state; False (with a warning) if that failed."""
+    try:
+        live.finish(error)
+        return True
+    except Exception as exc:
+        warnings.warn(f"nbstudio: cannot show the run's final state ({exc})", stacklevel=3)
+        return False

@@ -96,13 +96,15 @@ class RunMagics(Magics):
             autolog=args.autolog,
         )
         if args.compute and args.compute != "local":
-            from IPython.display import display
+            from nbstudio.jupyter.cell_runner import run_compute_cell
 
-            from nbstudio.compute.cells import run_cell
-
-            source = self.shell.transform_cell(cell)
-            remote = run_cell(
-                args.compute, source, self.shell.user_ns, spec, wait=not args.no_wait, show=display
+            remote = run_compute_cell(
+                self.shell,
+                args.compute,
+                cell,
+                spec,
+                wait=not args.no_wait,
+                monitor=not args.no_monitor,
             )
             return remote if args.no_wait else None
         if args.no_wait:

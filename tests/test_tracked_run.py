@@ -98,23 +98,29 @@ def test_experiment_artifacts_live_in_the_workspace(workspace) -> None:
     assert stored.info.artifact_uri.startswith((workspace / ".nbstudio" / "artifacts").as_uri())
 
 
-def test_run_under_a_named_parent_is_its_child_without_reading_it_back(workspace) -> None:
+def test_lean_run_under_a_named_parent_records_only_its_own(workspace) -> None:
     client = get_session().client()
     parent = client.create_run(get_session().experiment_id(), run_name="sweep")
-    spec = RunSpec(name="trial", parent_run_id=parent.info.run_id, read_back=False)
-    with TrackedRun(spec) as run:
+    spec = RunSpec(name="trial", parent_run_id=parent.info.run_id, lean=True, source="x = 1")
+    with TrackedRun(spec) as quiet:
         mlflow.log_metric("m", 2.0)
+    with TrackedRun(spec) as chatty:
+        print("epoch 1")
     children = mlflow.search_runs(
         [parent.info.experiment_id],
         filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'",
         output_format="list",
     )
     # rule: a parent named in the spec gets the child through MLflow's own parent tag
-    assert [c.info.run_id for c in children] == [run.run_id]
-    assert children[0].data.metrics == {"m": 2.0}
+    assert {c.info.run_id for c in children} == {quiet.run_id, chatty.run_id}
+    assert client.get_run(quiet.run_id).data.metrics == {"m": 2.0}
+    # rule: a lean run leaves source and environment to its parent; its output only if any
+    assert client.list_artifacts(quiet.run_id) == []
+    assert _artifact_text(chatty.run_id, "outputs/log.txt") == "epoch 1\n"
+    assert [a.path for a in client.list_artifacts(chatty.run_id)] == ["outputs"]
     # rule: without read-back the result still says how the run ended, and nothing stays active
-    assert (run.result.run_id, run.result.status) == (run.run_id, "FINISHED")
-    assert run.result.metrics == {}
+    assert (quiet.result.run_id, quiet.result.status) == (quiet.run_id, "FINISHED")
+    assert quiet.result.metrics == {}
     assert client.get_run(parent.info.run_id).info.status == "RUNNING"
     assert mlflow.active_run() is None
 
@@ -188,4 +194,71 @@ def test_adopting_a_missing_run_is_one_clear_error(workspace) -> None:
     missing = pytest.raises(RunError, match="Cannot continue run 0123abcd")
     with missing, TrackedRun(RunSpec(run_id="0123abcd" * 4)):
         pass
+    assert mlflow.active_run() is None
+
+
+def test_thousands_of_points_are_all_stored_in_order_when_the_run_ends(workspace) -> None:
+    with TrackedRun(RunSpec(name="loop")) as run:
+        for step in range(2500):
+            mlflow.log_metric("loss", 1 / (step + 1), step=step)
+        mlflow.log_metrics({"acc": 0.5, "f1": 0.25}, step=3)
+    client = get_session().client()
+    history = client.get_metric_history(run.run_id, "loss")
+    # rule: every point logged in the block is in the store when the run ends, steps intact
+    assert sorted(m.step for m in history) == list(range(2500))
+    assert client.get_run(run.run_id).data.metrics == {"loss": 1 / 2500, "acc": 0.5, "f1": 0.25}
+    assert run.result.metrics["loss"] == 1 / 2500
+
+
+def test_a_bad_metric_name_fails_at_the_call_as_without_nbstudio(workspace) -> None:
+    from mlflow.exceptions import MlflowException
+
+    with pytest.raises(MlflowException, match="Invalid value"), TrackedRun(RunSpec()) as run:
+        mlflow.log_metric("bad?name", 1.0)
+    # rule: the mistake surfaces in the user's own call; the run ends FAILED
+    assert get_session().client().get_run(run.run_id).info.status == "FAILED"
+
+
+def test_points_reach_the_store_while_the_run_is_still_going(workspace) -> None:
+    import time
+
+    client = get_session().client()
+    with TrackedRun(RunSpec(name="live")) as run:
+        mlflow.log_metric("loss", 0.5, step=0)
+        deadline = time.monotonic() + 30
+        while not client.get_metric_history(run.run_id, "loss"):
+            assert time.monotonic() < deadline, "the point never reached the store"
+            time.sleep(0.1)
+        waited = 30 - (deadline - time.monotonic())
+    # rule: a logged point is readable by monitors within seconds, before the run ends
+    assert waited < 10
+
+
+def test_logging_to_another_run_or_a_child_goes_to_that_run(workspace) -> None:
+    client = get_session().client()
+    other = client.create_run(get_session().experiment_id(), run_name="other")
+    with TrackedRun(RunSpec(name="main")) as run:
+        mlflow.log_metric("m", 1.0, run_id=other.info.run_id)
+        with mlflow.start_run(nested=True) as child:
+            mlflow.log_metric("m", 2.0)
+        mlflow.log_metric("m", 3.0)
+    # rule: explicit run ids and nested child runs keep their own points
+    assert client.get_run(other.info.run_id).data.metrics == {"m": 1.0}
+    assert client.get_run(child.info.run_id).data.metrics == {"m": 2.0}
+    assert client.get_run(run.run_id).data.metrics == {"m": 3.0}
+
+
+class _InterruptedWhileLogged:
+    def __repr__(self) -> str:
+        raise KeyboardInterrupt
+
+
+def test_a_run_stopped_while_starting_never_stays_running(workspace) -> None:
+    spec = RunSpec(name="starting", params={"alpha": _InterruptedWhileLogged()})
+    tracked = TrackedRun(spec)
+    with pytest.raises(KeyboardInterrupt):
+        tracked.__enter__()
+    # rule: an interrupt after the run was created but before the block ends it KILLED
+    assert tracked.run_id is not None
+    assert get_session().client().get_run(tracked.run_id).info.status == "KILLED"
     assert mlflow.active_run() is None

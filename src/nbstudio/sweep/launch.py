@@ -59,7 +59,7 @@ def sweep(
         resume: a parent run id: continue that sweep (its stored settings are used; the limits
             given here may extend it). Finished trials are never run again.
         executor: where trials run (default: in this thread, one at a time).
-        source: the trial's source code, saved as ``cell.py`` on the parent and every trial.
+        source: the trial's source code, saved as ``cell.py`` on the parent run.
         tags: extra tags for the parent run and every trial.
         observers: called with a `SweepProgress` after every change (for displays, monitors).
 

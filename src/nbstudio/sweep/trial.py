@@ -82,7 +82,7 @@ def _record_value(values: list[float]) -> None:
     finite = [v for v in values if math.isfinite(v)]
     if finite:
         with contextlib.suppress(Exception):
-            mlflow.set_tag(TAG_TRIAL_VALUE, repr(finite[-1]))
+            mlflow.set_tag(TAG_TRIAL_VALUE, repr(finite[-1]), synchronous=True)
 
 
 def run_trial(
@@ -105,7 +105,7 @@ def run_trial(
             tags={**task.tags, TAG_TRIAL: str(task.number)},
             source=task.source,
             parent_run_id=task.parent_run_id,
-            read_back=False,
+            lean=True,
         )
     )
 

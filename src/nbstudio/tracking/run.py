@@ -5,8 +5,9 @@ worker) as an MLflow run. Whatever happens in the block, the run ends FINISHED, 
 saved as ``error.txt``) or KILLED, never RUNNING, and the exception goes on to the caller
 unchanged.
 
-Metric logging inside the block is switched to MLflow's asynchronous logging, which batches points
-in a background thread; everything is flushed before the run is ended, so no point is lost.
+Inside the block, the run's ``mlflow.log_metric`` calls are kept in memory and written in batches
+(`tracking.batching`), and other logging is switched to MLflow's asynchronous logging; everything
+is written before the run is ended, and what the store refuses ends the run FAILED.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 from nbstudio.errors import RunError
 from nbstudio.session import Session, get_session
 from nbstudio.tracking import context, environment
+from nbstudio.tracking.batching import MetricBatcher
 from nbstudio.tracking.capture import OutputTee
 from nbstudio.tracking.refused import RefusedData
 from nbstudio.tracking.result import RunResult
@@ -65,9 +67,10 @@ class RunSpec:
     parent_run_id: str | None = None
     autolog: bool = False
     capture_output: bool = True
-    # False when nobody looks at the result's params and metrics (sweep trials): skips reading the
-    # finished run back from the store, one query per run.
-    read_back: bool = True
+    # One run of a series whose parent records what they share (sweep trials): no requirements.txt
+    # or cell.py of its own, outputs/log.txt only if it printed something, and the result is not
+    # read back from the store. A quiet trial then costs no artifact write and one query less.
+    lean: bool = False
     # An existing run to continue instead of creating one: its creator (e.g. the kernel that ships
     # a cell to a Dask worker, so it can show the run's monitor at once) has set its experiment,
     # name, tags and parent; this process logs the params and becomes the run's owner.
@@ -119,6 +122,7 @@ class TrackedRun:
         self._artifact_uri: str | None = None
         self._experiment_id = ""
         self._refused: RefusedData | None = None
+        self._batcher: MetricBatcher | None = None
 
     # -- start ---------------------------------------------------------------------------------
     def __enter__(self) -> TrackedRun:
@@ -157,21 +161,27 @@ class TrackedRun:
         self.run_id = active.info.run_id
         self._artifact_uri = active.info.artifact_uri
         self._started = time.monotonic()
-        try:
-            if self.spec.params:
-                mlflow.log_params({k: _param_text(v) for k, v in self.spec.params.items()})
-        except MlflowException as exc:
-            self._end(RunStatus.to_string(RunStatus.FAILED), None)
-            raise RunError(f"Cannot log params: {exc.message}") from None
         self._saved_async = os.environ.get(ASYNC_LOGGING_ENV)
         self._saved_buffer = os.environ.get(ASYNC_BUFFER_ENV)
-        os.environ[ASYNC_LOGGING_ENV] = "true"
-        os.environ.setdefault(ASYNC_BUFFER_ENV, ASYNC_BUFFER_SECONDS)
-        self._refused = RefusedData(self.run_id).__enter__()
-        if self.spec.autolog:
-            mlflow.autolog(silent=True)
-        if self.spec.capture_output:
-            self._tee = OutputTee().__enter__()
+        # From here on the run exists: whatever stops the start (bad params, an interrupt or a
+        # sweep's stop landing now) must still end it, or it would stay RUNNING.
+        try:
+            try:
+                if self.spec.params:
+                    mlflow.log_params({k: _param_text(v) for k, v in self.spec.params.items()})
+            except MlflowException as exc:
+                raise RunError(f"Cannot log params: {exc.message}") from None
+            os.environ[ASYNC_LOGGING_ENV] = "true"
+            os.environ.setdefault(ASYNC_BUFFER_ENV, ASYNC_BUFFER_SECONDS)
+            self._refused = RefusedData(self.run_id).__enter__()
+            self._batcher = MetricBatcher(self.session.client(), self.run_id).__enter__()
+            if self.spec.autolog:
+                mlflow.autolog(silent=True)
+            if self.spec.capture_output:
+                self._tee = OutputTee().__enter__()
+        except BaseException as exc:
+            self._end(_status_for(exc), exc)
+            raise
         return self
 
     def _adopt(self) -> mlflow.ActiveRun:
@@ -228,6 +238,8 @@ class TrackedRun:
         if self.spec.autolog:
             mlflow.autolog(disable=True, silent=True)
         try:
+            if self._batcher is not None:
+                self._batcher.close()
             mlflow.flush_async_logging()
         finally:
             _restore_env(ASYNC_LOGGING_ENV, self._saved_async)
@@ -235,6 +247,8 @@ class TrackedRun:
         refused = None
         if self._refused is not None:
             self._refused.__exit__()
+            if self._batcher is not None:
+                self._refused.messages.extend(self._batcher.errors)
             refused = self._refused.summary()
         if refused is not None and status == RunStatus.to_string(RunStatus.FINISHED):
             status = RunStatus.to_string(RunStatus.FAILED)
@@ -246,7 +260,7 @@ class TrackedRun:
             client.set_terminated(self.run_id, status)
         self.session.last_run_id = self.run_id
         error = _one_line(exc) or refused
-        if self.spec.read_back:
+        if not self.spec.lean:
             self.result = RunResult.from_run(
                 client.get_run(self.run_id), duration=duration, error=error
             )
@@ -263,12 +277,13 @@ class TrackedRun:
             raise RunError(f"Run {self.result.run_name or self.run_id!r} ended FAILED: {refused}")
 
     def _log_files(self, log_text: str, exc: BaseException | None, refused: str | None) -> None:
-        files = {
-            "environment/requirements.txt": environment.requirements_txt(),
-            "outputs/log.txt": log_text,
-        }
-        if self.spec.source is not None:
-            files["cell.py"] = self.spec.source
+        files: dict[str, str] = {}
+        if not self.spec.lean:
+            files["environment/requirements.txt"] = environment.requirements_txt()
+            if self.spec.source is not None:
+                files["cell.py"] = self.spec.source
+        if log_text or not self.spec.lean:
+            files["outputs/log.txt"] = log_text
         errors = []
         if exc is not None and not isinstance(exc, RunTerminated):
             errors.append(user_traceback(exc))
@@ -276,6 +291,8 @@ class TrackedRun:
             errors.append(refused + "\n")
         if errors:
             files["error.txt"] = "\n".join(errors)
+        if not files:
+            return
         with tempfile.TemporaryDirectory(prefix="nbstudio-") as tmp:
             for relative, text in files.items():
                 path = Path(tmp, relative)

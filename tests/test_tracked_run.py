@@ -157,6 +157,9 @@ def test_data_the_store_refuses_fails_the_run_loudly(workspace) -> None:
     assert stored.info.status == "FAILED"
     assert "refused" in _artifact_text(run.run_id, "error.txt")
     assert run.result.status == "FAILED"
+    # rule: the metrics logged around the refused param are all kept
+    history = get_session().client().get_metric_history(run.run_id, "m")
+    assert sorted(m.step for m in history) == [0, 1, 2]
     assert mlflow.active_run() is None
 
 

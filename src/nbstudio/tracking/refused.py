@@ -2,7 +2,8 @@
 
 Inside a tracked run ``mlflow.log_*`` calls are queued and written in batches (see run.py). When
 the store refuses a batch (a param logged again with another value, say), MLflow only logs an
-error from its background thread, and every point merged into that batch is gone. A run must not
+error from its background thread, and everything merged into that batch is gone (metrics are
+batched separately, by `tracking.batching`, and survive). A run must not
 then end FINISHED as if nothing happened: `RefusedData` collects those errors for one run, so the
 run can end FAILED with the reason in ``error.txt`` and the user be told.
 """
@@ -43,7 +44,7 @@ class RefusedData(logging.Handler):
             return None
         reasons = "; ".join(dict.fromkeys(self.messages))
         return (
-            f"MLflow refused data this run logged ({reasons}). Logging inside a tracked run is "
-            "written in batches, so metrics, params and tags logged in the same second are "
+            f"MLflow refused data this run logged ({reasons}). Params and tags logged inside a "
+            "tracked run are written in batches, so others logged about the same time are "
             "missing too."
         )

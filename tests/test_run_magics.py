@@ -60,6 +60,21 @@ def test_failing_cell_fails_the_run_and_the_cell(ip, capsys) -> None:
     assert "ended FAILED (see above)" in out
 
 
+def test_refused_data_fails_the_cell_in_one_line_with_a_summary(ip, capsys) -> None:
+    cell = (
+        "%%mlrun conflict -p alpha=0.5\nmlflow.log_metric('m', 1)\nmlflow.log_param('alpha', 9)\n"
+    )
+    ip.run_cell("import mlflow")
+    result = ip.run_cell(cell)
+    # rule: data the store refused fails the cell with nbstudio's one-line error, not FINISHED
+    assert "Changing param values is not allowed" in str(result.error_in_exec)
+    assert _last_run().info.status == "FAILED"
+    out = capsys.readouterr().out
+    # rule: the run's summary still follows, saying how it ended
+    assert "Run conflict" in out
+    assert "FAILED" in out
+
+
 def test_interrupted_cell_is_killed(ip) -> None:
     result = ip.run_cell("%%mlrun\nraise KeyboardInterrupt\n")
     # rule: a kernel interrupt ends the run KILLED

@@ -76,11 +76,12 @@ def run_cell_tracked(
             if error is not None:
                 raise error
     except BaseException as exc:
-        if tracked.result is None or exc is not error:
-            raise  # nbstudio could not start or end the run: not the cell's own error
+        if tracked.result is None:
+            raise  # nbstudio could not start the run
         _show_end(tracked.result, live, show_summary)
-        _silence_second_traceback(exc, tracked.result)
-        raise
+        if exc is error:
+            _silence_second_traceback(exc, tracked.result)
+        raise  # the cell's own error, or the run's end found data the store refused
     assert tracked.result is not None
     _show_end(tracked.result, live, show_summary)
     return tracked.result

@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psutil
-import pytest
 
 from nbstudio.compute import targets
 from nbstudio.compute.remote import close_clients
+from workspace_helpers import module_workspace
 
 
 def family(pid: int) -> list[psutil.Process]:
@@ -70,17 +70,11 @@ def running_cluster(root: Path, name: str) -> Iterator[Path]:
     stopped and no process of it may be left."""
     from nbstudio.session import reset_session
 
-    (root / "nbstudio.toml").write_text("")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(root)
-        mp.delenv("MLFLOW_TRACKING_URI", raising=False)
-        mp.delenv("JPY_SESSION_NAME", raising=False)
-        reset_session()
+    with module_workspace(root):
         targets.create(name, max_nodes=2, idle_seconds=300)
         targets.scale(name, nodes=2)
         yield root
         reset_session(root)
         leftover = stop_everything()
-        reset_session()
     # rule: stopping the cluster leaves no process behind
     assert leftover == []

@@ -25,6 +25,8 @@ import pandas as pd
 import psutil
 import pytest
 
+from workspace_helpers import module_workspace
+
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 PICKY_MODEL = '''
@@ -108,16 +110,8 @@ def env(tmp_path_factory: pytest.TempPathFactory):
 
     import nbstudio
     from nbstudio.endpoints import commands
-    from nbstudio.session import reset_session
 
-    root = tmp_path_factory.mktemp("endpoints") / "ws"
-    root.mkdir()
-    (root / "nbstudio.toml").write_text("")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(root)
-        mp.delenv("MLFLOW_TRACKING_URI", raising=False)
-        mp.delenv("JPY_SESSION_NAME", raising=False)
-        reset_session()
+    with module_workspace(tmp_path_factory.mktemp("endpoints") / "ws") as root:
         state = Env(root)
         X, y = load_iris(return_X_y=True, as_frame=True)
         state.X = X
@@ -147,7 +141,6 @@ def env(tmp_path_factory: pytest.TempPathFactory):
                 commands.delete(name)
             # Rule: deleting the endpoints leaves no endpoint or worker process behind.
             assert _wait_for(lambda: not [p for p in state.pids if _running(p)], 15)
-            reset_session()
 
 
 # -- scoring ---------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from pytest_jupyter.jupyter_server import *  # noqa: F403
 
+from workspace_helpers import module_workspace
+
 T0 = 1_700_000_000_000
 
 
@@ -146,18 +148,8 @@ def build_store(root: Path) -> Store:
 @pytest.fixture(scope="module")
 def populated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     """One populated workspace per test module (building it takes a few seconds)."""
-    from nbstudio.session import reset_session
-
-    root = tmp_path_factory.mktemp("panel") / "ws"
-    root.mkdir()
-    (root / "nbstudio.toml").write_text("")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(root)
-        mp.delenv("MLFLOW_TRACKING_URI", raising=False)
-        mp.delenv("JPY_SESSION_NAME", raising=False)
-        reset_session(root)
+    with module_workspace(tmp_path_factory.mktemp("panel") / "ws") as root:
         yield build_store(root)
-        reset_session()
 
 
 @pytest.fixture

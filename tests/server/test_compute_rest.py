@@ -11,6 +11,7 @@ import tornado.httpclient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from compute_helpers import alive, family, stop_everything
+from workspace_helpers import module_workspace
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -21,18 +22,8 @@ def populated(tmp_path_factory: pytest.TempPathFactory):
     populated store, which takes long to build)."""
     from types import SimpleNamespace
 
-    from nbstudio.session import reset_session
-
-    root = tmp_path_factory.mktemp("compute-rest") / "ws"
-    root.mkdir()
-    (root / "nbstudio.toml").write_text("")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(root)
-        mp.delenv("MLFLOW_TRACKING_URI", raising=False)
-        mp.delenv("JPY_SESSION_NAME", raising=False)
-        reset_session(root)
+    with module_workspace(tmp_path_factory.mktemp("compute-rest") / "ws") as root:
         yield SimpleNamespace(root=root)
-        reset_session()
 
 
 async def post(jp_fetch, *path: str, body: dict | None = None) -> tuple[int, dict]:

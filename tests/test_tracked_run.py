@@ -265,3 +265,18 @@ def test_a_run_stopped_while_starting_never_stays_running(workspace) -> None:
     assert tracked.run_id is not None
     assert get_session().client().get_run(tracked.run_id).info.status == "KILLED"
     assert mlflow.active_run() is None
+
+
+def test_mlflow_call_forms_keep_their_meaning_inside_a_run(workspace) -> None:
+    client = get_session().client()
+    with TrackedRun(RunSpec(name="forms")) as run:
+        mlflow.log_metric("pos", 1.0, 7)  # step given positionally, as MLflow's signature has it
+        mlflow.log_metric("sync", 2.0, synchronous=True)
+        # rule: synchronous=True is written at once, as without nbstudio
+        assert client.get_run(run.run_id).data.metrics == {"sync": 2.0}
+        mlflow.log_metrics({"a": 1, "b": 2.5}, 3)
+    history = {
+        m.key: m.step for k in ("pos", "a", "b") for m in client.get_metric_history(run.run_id, k)
+    }
+    # rule: positional steps land where MLflow would put them
+    assert history == {"pos": 7, "a": 3, "b": 3}

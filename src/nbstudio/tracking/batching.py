@@ -19,6 +19,7 @@ thread is being batched.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from typing import Any
@@ -119,9 +120,9 @@ def _flush_regularly() -> None:
 
 
 # -- the wrappers ------------------------------------------------------------------------------
-def _batcher_for(run_id: str | None, extra: dict[str, Any]) -> MetricBatcher | None:
+def _batcher_for(run_id: str | None, unusual: bool) -> MetricBatcher | None:
     batcher = _batchers.get(threading.get_ident())
-    if batcher is None or extra or (run_id is not None and run_id != batcher.run_id):
+    if batcher is None or unusual or (run_id is not None and run_id != batcher.run_id):
         return None
     active = fluent.active_run()
     if active is None or active.info.run_id != batcher.run_id:
@@ -139,18 +140,31 @@ def _number(value: Any) -> float | None:
         return None
 
 
+# The wrappers take exactly the parameters of MLflow's functions, in the same order.
 def _log_metric(
     key: str,
     value: float,
     step: int | None = None,
+    synchronous: bool | None = None,
     timestamp: int | None = None,
     run_id: str | None = None,
-    **extra: Any,
+    model_id: str | None = None,
+    dataset: Any = None,
 ) -> Any:
-    batcher = _batcher_for(run_id, extra)
+    unusual = synchronous is not None or model_id is not None or dataset is not None
+    batcher = _batcher_for(run_id, unusual)
     number = _number(value)
     if batcher is None or number is None or not isinstance(key, str):
-        return _ORIGINALS[0](key, value, step=step, timestamp=timestamp, run_id=run_id, **extra)
+        return _ORIGINALS[0](
+            key,
+            value,
+            step=step,
+            synchronous=synchronous,
+            timestamp=timestamp,
+            run_id=run_id,
+            model_id=model_id,
+            dataset=dataset,
+        )
     batcher.add(key, number, step or 0, timestamp or int(time.time() * 1000))
     return None
 
@@ -158,18 +172,29 @@ def _log_metric(
 def _log_metrics(
     metrics: dict[str, float],
     step: int | None = None,
-    timestamp: int | None = None,
+    synchronous: bool | None = None,
     run_id: str | None = None,
-    **extra: Any,
+    timestamp: int | None = None,
+    model_id: str | None = None,
+    dataset: Any = None,
 ) -> Any:
-    batcher = _batcher_for(run_id, extra)
+    unusual = synchronous is not None or model_id is not None or dataset is not None
+    batcher = _batcher_for(run_id, unusual)
     numbers = {k: _number(v) for k, v in metrics.items()} if isinstance(metrics, dict) else {}
     if (
         batcher is None
         or not numbers
         or any(v is None or not isinstance(k, str) for k, v in numbers.items())
     ):
-        return _ORIGINALS[1](metrics, step=step, timestamp=timestamp, run_id=run_id, **extra)
+        return _ORIGINALS[1](
+            metrics,
+            step=step,
+            synchronous=synchronous,
+            run_id=run_id,
+            timestamp=timestamp,
+            model_id=model_id,
+            dataset=dataset,
+        )
     stamp = timestamp or int(time.time() * 1000)
     for key, number in numbers.items():
         batcher.add(key, number, step or 0, stamp)  # type: ignore[arg-type]
@@ -189,9 +214,11 @@ _ORIGINALS: tuple[Any, Any, Any] = (
     fluent.log_metrics,
     fluent.flush_async_logging,
 )
-_log_metric.__wrapped__ = _ORIGINALS[0]  # type: ignore[attr-defined]
-_log_metrics.__wrapped__ = _ORIGINALS[1]  # type: ignore[attr-defined]
-_flush_async_logging.__wrapped__ = _ORIGINALS[2]  # type: ignore[attr-defined]
+# help(mlflow.log_metric) keeps showing MLflow's documentation.
+for _wrapper, _original in zip(
+    (_log_metric, _log_metrics, _flush_async_logging), _ORIGINALS, strict=True
+):
+    functools.update_wrapper(_wrapper, _original)
 
 
 def _install() -> None:

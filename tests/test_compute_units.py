@@ -78,11 +78,12 @@ def test_bad_names_are_refused(name: str) -> None:
 
 @pytest.mark.parametrize(
     ("idle", "interval", "wait_count"),
-    [(120, 1.0, 120), (2, 1.0, 2), (1, 0.5, 2), (0.3, 0.15, 2)],
+    [(120, 1.0, 121), (2, 1.0, 3), (1, 0.5, 3), (0.3, 0.15, 3)],
     ids=["default", "two-seconds", "one-second", "sub-second"],
 )
 def test_adaptive_timing(idle: float, interval: float, wait_count: int) -> None:
-    # rule: Dask releases a node after interval x wait_count idle seconds = --idle-seconds
+    # rule: Dask releases a node after (wait_count - 1) to wait_count intervals of idleness:
+    # at least --idle-seconds, at most one interval more
     assert adaptive_timing(idle) == (interval, wait_count)
 
 

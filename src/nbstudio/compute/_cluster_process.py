@@ -1,8 +1,8 @@
 """The background process behind a cluster: ``python -m nbstudio.compute._cluster_process``.
 
 It runs a `distributed.LocalCluster` whose Adaptive policy grows it from ``min_nodes`` to
-``max_nodes`` under load and releases idle nodes after ``idle_seconds`` (Dask's ``interval`` x
-``wait_count``: a node must be recommended for closing that many times in a row). It lives in its
+``max_nodes`` under load and releases nodes idle for ``idle_seconds`` (see `adaptive_timing`:
+a node must be recommended for closing ``wait_count`` times in a row). It lives in its
 own session, so restarting or killing the kernel that created it leaves it running, and it keeps
 ``NAME.status.json`` up to date so every process (kernels, the Jupyter server, the CLI) sees the
 same state without connecting to Dask. SIGTERM closes the cluster (its workers first) and exits.
@@ -47,9 +47,15 @@ TARGET_DURATION = "100ms"
 
 
 def adaptive_timing(idle_seconds: float) -> tuple[float, int]:
-    """Dask's Adaptive ``interval`` (s) and ``wait_count`` giving ``idle_seconds`` of idleness."""
+    """Dask's Adaptive ``interval`` (s) and ``wait_count`` releasing a node idle ``idle_seconds``.
+
+    Dask closes a node after ``wait_count`` recommendations in a row, one per interval, and the
+    first may come just after the node went idle: one recommendation more than
+    ``idle_seconds / interval`` makes the node stay at least ``idle_seconds`` (at most one
+    interval longer), as ``--idle-seconds`` promises.
+    """
     interval = 1.0 if idle_seconds >= 2 else max(idle_seconds / 2, 0.1)
-    return interval, max(1, round(idle_seconds / interval))
+    return interval, max(1, round(idle_seconds / interval)) + 1
 
 
 def adapt(cluster: LocalCluster, spec: TargetSpec) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 
 import mlflow
 import pytest
@@ -280,3 +281,18 @@ def test_mlflow_call_forms_keep_their_meaning_inside_a_run(workspace) -> None:
     }
     # rule: positional steps land where MLflow would put them
     assert history == {"pos": 7, "a": 3, "b": 3}
+
+
+def test_a_tracked_run_nested_in_another_leaves_the_outer_one_batching(workspace) -> None:
+    from nbstudio.tracking import batching
+
+    with TrackedRun(RunSpec(name="outer")) as outer:
+        with TrackedRun(RunSpec(name="inner", nested=True)) as inner:
+            mlflow.log_metric("m", 1.0)
+        mlflow.log_metric("m", 2.0)
+        # rule: after the inner run, the outer run's points are batched (and flushed) again
+        assert batching._batchers.get(threading.get_ident()).run_id == outer.run_id
+    client = get_session().client()
+    assert client.get_run(inner.run_id).data.metrics == {"m": 1.0}
+    assert client.get_run(outer.run_id).data.metrics == {"m": 2.0}
+    assert threading.get_ident() not in batching._batchers

@@ -28,7 +28,14 @@ import mlflow
 import mlflow.tracking.fluent as fluent
 from mlflow import MlflowClient
 from mlflow.entities import Metric
-from mlflow.utils.validation import _validate_metric_name  # MLflow's own rule for names
+
+try:  # MLflow's own rule for metric names, so a bad name fails in the user's call
+    from mlflow.utils.validation import _validate_metric_name
+except ImportError:  # a later MLflow moved it: the store still refuses bad names when written
+
+    def _validate_metric_name(name: Any, path: str = "name") -> None:
+        return None
+
 
 #: Points written per batch (MLflow's limit for one log_batch call).
 BATCH_SIZE = 1000
@@ -60,6 +67,7 @@ class MetricBatcher:
         self._lock = threading.Lock()  # guards _points
         self._write_lock = threading.Lock()  # one writer at a time keeps points in order
         self._thread = 0
+        self._outer: MetricBatcher | None = None  # a tracked run this one is nested in
 
     # -- the run's side -----------------------------------------------------------------------
     def add(self, key: str, value: float, step: int, timestamp: int) -> None:
@@ -95,6 +103,7 @@ class MetricBatcher:
         _install()
         self._thread = threading.get_ident()
         with _install_lock:
+            self._outer = _batchers.get(self._thread)
             _batchers[self._thread] = self
         return self
 
@@ -105,7 +114,10 @@ class MetricBatcher:
         """Stop taking calls and write what is left (idempotent)."""
         with _install_lock:
             if _batchers.get(self._thread) is self:
-                del _batchers[self._thread]
+                if self._outer is not None:
+                    _batchers[self._thread] = self._outer
+                else:
+                    del _batchers[self._thread]
         self.flush()
 
 

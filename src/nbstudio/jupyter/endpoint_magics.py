@@ -7,6 +7,7 @@ One line magic with a verb, each verb with its own argument parser (so ``%endpoi
 
 from __future__ import annotations
 
+import textwrap
 import threading
 from typing import Any
 
@@ -192,26 +193,6 @@ class EndpointMagics(Magics):
     @line_magic
     @user_errors
     def endpoint(self, line: str):
-        """Local online endpoints: registered models served on 127.0.0.1 with blue/green
-        deployments, weighted and mirrored traffic, key auth and monitoring.
-
-        ::
-
-            %endpoint create NAME [--port P] [--description TEXT]
-            %endpoint deploy NAME DEPLOYMENT MODEL_NAME@ALIAS|MODEL_NAME/VERSION [--traffic N]
-            %endpoint traffic NAME blue=90 green=10 [--mirror green=10]
-            %endpoint list
-            %endpoint show NAME
-            %endpoint invoke NAME --data VAR [--deployment D]
-            %endpoint logs NAME [DEPLOYMENT] [--tail N]
-            %endpoint key NAME [--regenerate]
-            %endpoint stop NAME | start NAME
-            %endpoint delete NAME [DEPLOYMENT]
-            %endpoint monitor NAME
-
-        ``%endpoint VERB -h`` explains a verb. From Python: ``nbstudio.endpoints.invoke(name,
-        dataframe)``; from a terminal: ``nbstudio endpoint VERB ...``.
-        """
         words = split_line(line)
         if not words or words[0] not in VERBS:
             given = f"unknown verb {words[0]!r}; " if words else ""
@@ -223,3 +204,15 @@ class EndpointMagics(Magics):
             return Text(verb.parser.format_help())  # type: ignore[attr-defined]
         args = verb.parser.parse_args(words[1:])  # type: ignore[attr-defined]
         return verb(args, self.shell)
+
+    # The help (%endpoint?) shows the same usage lines as a wrong verb does.
+    endpoint.__doc__ = f"""Local online endpoints: registered models served on 127.0.0.1 with
+        blue/green deployments, weighted and mirrored traffic, key auth and monitoring.
+
+        ::
+
+{textwrap.indent(USAGE, " " * 12)}
+
+        ``%endpoint VERB -h`` explains a verb. From Python: ``nbstudio.endpoints.invoke(name,
+        dataframe)``; from a terminal: ``nbstudio endpoint VERB ...``.
+        """

@@ -58,6 +58,21 @@ def _positive(dist: str, name: str, value: Any) -> float:
     return value
 
 
+def _check_bounds(dist: str, low: Any, high: Any, q: Any, low_above_zero: bool = False) -> None:
+    """Finite bounds, ``low < high`` (and ``low > 0`` for log scales), a positive step if any."""
+    _number(dist, "low", low)
+    _number(dist, "high", high)
+    if low_above_zero and low <= 0:
+        raise SpaceError(
+            f"{dist}: bounds are values and must be > 0, got low={low!r}. For Azure's "
+            f"natural-log bounds write {dist}(min_value=..., max_value=..., natural_log=True)"
+        )
+    if low >= high:
+        raise SpaceError(f"{dist}: low ({low!r}) must be less than high ({high!r})")
+    if q is not None:
+        _positive(dist, "q", q)
+
+
 def quantize(x: float, q: float) -> float | int:
     """Azure's quantization, ``round(x / q) * q``: an int when ``q`` is an int."""
     steps = round(x / q)
@@ -142,14 +157,7 @@ class Uniform(Distribution):
         return "quniform" if self.q is not None else "uniform"
 
     def __post_init__(self) -> None:
-        _number(self.kind, "low", self.low)
-        _number(self.kind, "high", self.high)
-        if self.low >= self.high:
-            raise SpaceError(
-                f"{self.kind}: low ({self.low!r}) must be less than high ({self.high!r})"
-            )
-        if self.q is not None:
-            _positive(self.kind, "q", self.q)
+        _check_bounds(self.kind, self.low, self.high, self.q)
 
     def to_optuna(self) -> BaseDistribution:
         return FloatDistribution(float(self.low), float(self.high))
@@ -181,20 +189,7 @@ class LogUniform(Distribution):
         return "qloguniform" if self.q is not None else "loguniform"
 
     def __post_init__(self) -> None:
-        _number(self.kind, "low", self.low)
-        _number(self.kind, "high", self.high)
-        if self.low <= 0:
-            raise SpaceError(
-                f"{self.kind}: bounds are values and must be > 0, got low={self.low!r}. For "
-                f"Azure's natural-log bounds write {self.kind}(min_value=..., max_value=..., "
-                "natural_log=True)"
-            )
-        if self.low >= self.high:
-            raise SpaceError(
-                f"{self.kind}: low ({self.low!r}) must be less than high ({self.high!r})"
-            )
-        if self.q is not None:
-            _positive(self.kind, "q", self.q)
+        _check_bounds(self.kind, self.low, self.high, self.q, low_above_zero=True)
 
     def to_optuna(self) -> BaseDistribution:
         return FloatDistribution(float(self.low), float(self.high), log=True)

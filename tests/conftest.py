@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+# No background warm-up after %load_ext: a thread of one test must never open a store after the
+# next test switched workspace (tests/test_warmup.py turns it on in a process of its own).
+os.environ.setdefault("NBSTUDIO_WARMUP", "0")
 
 
 @pytest.fixture

@@ -99,6 +99,27 @@ def test_nested_run_under_the_previous_one(ip) -> None:
     assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
 
 
+def test_children_started_in_a_cell_join_the_cells_experiment(ip) -> None:
+    ip.run_cell(
+        "%%mlrun learning-rates -e lessons\n"
+        "import mlflow\n"
+        "for lr in (0.1, 0.01):\n"
+        "    with mlflow.start_run(run_name=f'lr={lr}', nested=True):\n"
+        "        mlflow.log_metric('loss', lr)\n"
+    )
+    (parent_id,) = mlflow.search_runs(
+        experiment_names=["lessons"], filter_string="attributes.run_name = 'learning-rates'"
+    ).run_id
+    parent = get_session().client().get_run(parent_id)
+    children = mlflow.search_runs(
+        search_all_experiments=True,
+        filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'",
+    )
+    # rule: nested runs opened inside a %%mlrun cell live in the parent's experiment, not Default
+    assert len(children) == 2
+    assert set(children.experiment_id) == {parent.info.experiment_id}
+
+
 def test_autolog_records_sklearn_fit(ip) -> None:
     ip.run_cell(
         "from sklearn.datasets import load_iris\n"

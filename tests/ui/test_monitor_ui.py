@@ -86,3 +86,66 @@ def _live_then_static(lab, ui) -> None:
     finished.first.wait_for(timeout=30_000)
     ui.screenshot("4-reopened")
     assert "Error displaying widget" not in page.locator(".jp-Notebook").inner_text()
+
+
+MULTI = (
+    "%%mlrun three-metrics -e monitor-ui\n"
+    "import math, mlflow, time\n"
+    "for i in range(50):\n"
+    "    mlflow.log_metrics({'loss': 1 / (i + 1), 'val_loss': 1.2 / (i + 1) + 0.01 * i,\n"
+    "                        'accuracy_on_the_held_out_validation_split': 1 - math.exp(-i / 10)},\n"
+    "                       step=i)\n"
+    "    time.sleep(0.1)\n"
+)
+
+#: Per chart drawn in the page: its title and how many points its trace holds.
+CHARTS = """(sel) => {
+    const plot = document.querySelector(sel + ' .js-plotly-plot');
+    if (!plot || !plot.data) return [];
+    const titles = [...plot.querySelectorAll('.annotation-text, .gtitle')].map(t => t.textContent);
+    return plot.data.map((trace, i) => ({
+        name: trace.name, points: trace.x ? trace.x.length : 0,
+        xaxis: trace.xaxis || 'x', yaxis: trace.yaxis || 'y', titles,
+        ticks: plot.querySelectorAll('.' + (trace.yaxis || 'y') + 'tick').length,
+    }));
+}"""
+
+
+def test_monitor_draws_each_metric_on_its_own_titled_chart(lab, ui) -> None:
+    console: list[str] = []
+    ui.page.on("console", lambda msg: console.append(msg.text))
+    lab.write_notebook("monitor_multi.ipynb", ["%load_ext nbstudio", MULTI])
+    ui.open_notebook("monitor_multi.ipynb")
+    page = ui.page
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+    page.locator(f'{CELL_OUTPUT} .nbstudio-status[data-status="RUNNING"]').first.wait_for(
+        timeout=60_000
+    )
+    page.wait_for_function(
+        f"(sel) => ({CHARTS})(sel).filter(c => c.points >= 3).length === 3",
+        arg=CELL_OUTPUT,
+        timeout=60_000,
+    )
+    first = page.evaluate(CHARTS, CELL_OUTPUT)
+    ui.screenshot("multi-1-running")
+    page.wait_for_timeout(1500)
+    second = page.evaluate(CHARTS, CELL_OUTPUT)
+    ui.screenshot("multi-2-running-later")
+    try:
+        # rule: while RUNNING, each of the 3 metrics has its own chart: own axes, a title, ticks
+        assert sorted(c["name"] for c in second) == sorted(
+            ["loss", "val_loss", "accuracy_on_the_held_out_validation_split"]
+        )
+        assert len({c["xaxis"] for c in second}) == 3
+        assert len({c["yaxis"] for c in second}) == 3
+        assert all(c["ticks"] >= 2 for c in second)
+        titles = " ".join(second[0]["titles"])
+        assert all(c["name"] in titles for c in second)
+        # rule: every chart's point count grows while the run goes on
+        assert all(b["points"] > a["points"] for a, b in zip(first, second, strict=True))
+        # rule: plotly never refused a layout update in the page
+        assert not [line for line in console if "Error setting state" in line]
+    finally:
+        final = f'{CELL_OUTPUT} .nbstudio-monitor-final [data-status="FINISHED"]'
+        page.locator(final).first.wait_for(timeout=60_000)
+        ui.screenshot("multi-3-finished")

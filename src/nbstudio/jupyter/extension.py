@@ -1,7 +1,8 @@
 """``%load_ext nbstudio``: construct and register the magics, nothing else.
 
 Each feature keeps its magics in a module of its own; adding one is adding its class to `MAGICS`.
-Those modules import the core lazily, inside the magic bodies, so loading the extension stays fast.
+Those modules import the core lazily, inside the magic bodies, so loading the extension stays fast;
+the first cell's one-time costs (MLflow, the store, plotly) are paid by a background warm-up.
 """
 
 from __future__ import annotations
@@ -29,3 +30,6 @@ def load_ipython_extension(ipython: Any) -> None:
         ipython.log.warning("nbstudio: %s", exc)
     for module, name in MAGICS:
         ipython.register_magics(getattr(importlib.import_module(module), name))
+    from nbstudio.jupyter import warmup
+
+    warmup.start()

@@ -39,6 +39,8 @@ BASE_LAYOUT = {
     "hovermode": "x",
 }
 SUBPLOT_HEIGHT = 230
+#: Charts the live figure holds (two per row); later metrics are listed, not charted, while live.
+MAX_CHARTS = 12
 LINE = {"color": static.CHART_COLOUR, "width": 1.5}
 
 
@@ -49,6 +51,26 @@ def _live_duration(seconds: float) -> str:
 
 def _axis_name(index: int, axis: str) -> str:
     return axis if index == 0 else f"{axis}{index + 1}"
+
+
+def _axis_key(index: int, axis: str) -> str:
+    """The layout key of chart ``index``'s axis: ``xaxis``, ``xaxis2``, ..."""
+    return f"{axis}axis{index + 1 if index else ''}"
+
+
+def _initial_layout() -> dict[str, Any]:
+    """BASE_LAYOUT with every chart's axes declared up front (hidden until a metric uses them).
+
+    plotly.js refuses a relayout that creates an axis and sets its attributes at once ("cannot
+    set xaxis2.domain and a parent attribute simultaneously"), and then drops the whole update:
+    titles, domains and tick positions. With every axis present from the start, a new metric
+    only ever sets attributes of axes that exist, in the kernel and in the browser alike.
+    """
+    layout: dict[str, Any] = dict(BASE_LAYOUT)
+    for index in range(MAX_CHARTS):
+        layout[_axis_key(index, "x")] = {"visible": False, "anchor": _axis_name(index, "y")}
+        layout[_axis_key(index, "y")] = {"visible": False, "anchor": _axis_name(index, "x")}
+    return layout
 
 
 class RunMonitor(widgets.VBox):
@@ -204,7 +226,7 @@ class RunMonitor(widgets.VBox):
         if self.figure is None:
             import plotly.graph_objects as go
 
-            self.figure = go.FigureWidget(layout=BASE_LAYOUT)
+            self.figure = go.FigureWidget(layout=_initial_layout())
             self.figure.add_class("nbstudio-charts")
             self._chart_box.children = (self.figure,)
         return self.figure
@@ -225,7 +247,7 @@ class RunMonitor(widgets.VBox):
             self._header.value = text
 
     def _draw(self, keys: list[str]) -> None:
-        keys_in_order = list(self.series)
+        keys_in_order = list(self.series)[:MAX_CHARTS]
         new = self.figure is None or len(self.figure.data) < len(keys_in_order)
         self._ensure_figure()
         self._chart_box.layout.display = None  # shown from the first metric on
@@ -268,13 +290,12 @@ class RunMonitor(widgets.VBox):
             y0 = 1 - (row + 1) / rows + (gap_y / 2 if row < rows - 1 else 0)
             series = self.series[key]
             if relayout_grid or self._x_titles.get(key) != series.x_title:
-                suffix = str(index + 1) if index else ""
-                updates[f"xaxis{suffix}"] = {
+                updates[_axis_key(index, "x")] = {
+                    "visible": True,
                     "domain": [x0, x1],
-                    "anchor": _axis_name(index, "y"),
                     "title": {"text": series.x_title, "font": {"size": 11}},
                 }
-                updates[f"yaxis{suffix}"] = {"domain": [y0, y1], "anchor": _axis_name(index, "x")}
+                updates[_axis_key(index, "y")] = {"visible": True, "domain": [y0, y1]}
                 self._x_titles[key] = series.x_title
             annotations.append(
                 {

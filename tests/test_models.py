@@ -119,3 +119,22 @@ def test_load_model_unknown_reference(wine, reference, message) -> None:
         nbstudio.load_model(reference)
     # rule: IPython shows it as one line (the _render_traceback_ protocol)
     assert raised.value._render_traceback_() == [f"ModelError: {raised.value}"]
+
+
+def test_registration_shows_no_mlflow_noise_and_one_line_for_integer_inputs(
+    wine, caplog, recwarn
+) -> None:
+    ip = wine
+    ip.run_cell("X_int = (X * 100).astype('int64')")
+    version = ip.run_line_magic("register_model", "clf --name quiet --input-example X")
+    noisy = [r.getMessage() for r in caplog.records if r.name.startswith("mlflow.sklearn")]
+    hints = [str(w.message) for w in recwarn if "integer column" in str(w.message)]
+    # rule: neither MLflow's pickle caution nor its integer-schema hint (here about the model's
+    # integer predictions, where there is nothing to do) reaches the user
+    assert noisy == []
+    assert hints == []
+    assert "note:" not in repr(version)
+    with_ints = ip.run_line_magic("register_model", "clf --name quiet --input-example X_int")
+    # rule: integer input columns, where the user can act, are said in one line of the result
+    assert repr(with_ints).count("\n") == 1
+    assert "integer columns" in repr(with_ints).splitlines()[1]

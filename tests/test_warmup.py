@@ -48,3 +48,20 @@ def test_warmup_can_be_turned_off(tmp_path: Path) -> None:
     # rule: NBSTUDIO_WARMUP=0 leaves the first cell to pay its costs (no store is opened)
     assert "warmed []" in out
     assert not (tmp_path / ".nbstudio").exists()
+
+
+def test_a_new_store_is_created_without_mlflows_info_lines(tmp_path: Path) -> None:
+    (tmp_path / "nbstudio.toml").write_text("")
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_TRACKING")}
+    done = subprocess.run(
+        [sys.executable, "-c", "from nbstudio.session import get_session\nget_session().workspace"],
+        cwd=tmp_path,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    # rule: a newcomer's first cell shows no "Creating initial MLflow database tables..." in red
+    assert "database tables" not in done.stderr
+    assert (tmp_path / ".nbstudio" / "mlflow.db").exists()

@@ -10,6 +10,8 @@ For a tracking server, a quick health probe replaces MLflow's minutes of retries
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import sqlite3
 import urllib.error
 import urllib.request
@@ -40,8 +42,24 @@ def _prepare_sqlite(workspace: Workspace) -> None:
 
         # Creating the store runs MLflow's migrations once and makes the Default experiment with
         # the workspace's artifact root, instead of ./mlruns in whatever folder the kernel is in.
-        store = SqlAlchemyStore(workspace.tracking_uri, workspace.artifact_root.as_uri())
+        with _quiet("mlflow.store.db.utils", "alembic"):
+            store = SqlAlchemyStore(workspace.tracking_uri, workspace.artifact_root.as_uri())
         store.engine.dispose()
+
+
+@contextlib.contextmanager
+def _quiet(*loggers: str):
+    """Hide the INFO lines of MLflow's schema creation ("Creating initial MLflow database
+    tables..."): shown in red under a newcomer's first cell, they read as errors and ask nothing
+    of the user. Warnings and errors still pass."""
+    saved = [(logging.getLogger(name), logging.getLogger(name).level) for name in loggers]
+    for logger, _ in saved:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in saved:
+            logger.setLevel(level)
 
 
 def _probe_server(uri: str) -> None:

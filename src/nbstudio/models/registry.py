@@ -7,9 +7,13 @@ letting MLflow spend seconds inferring requirements in a subprocess.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
 import sys
 import time
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,18 +41,57 @@ class RegisteredVersion:
     flavor: str
     seconds: float = 0.0
     tags: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:
         aliases = f" (aliases: {', '.join('@' + a for a in self.aliases)})" if self.aliases else ""
-        return (
+        line = (
             f"Registered {self.name} version {self.version}{aliases} from run {self.run_id} "
             f"[{self.flavor}] in {self.seconds:.2f} s; load it with "
             f"nbstudio.load_model({self.reference!r})"
         )
+        return "\n".join([line, *(f"  note: {note}" for note in self.notes)])
 
     @property
     def reference(self) -> str:
         return f"{self.name}@{self.aliases[0]}" if self.aliases else f"{self.name}/{self.version}"
+
+
+INTEGER_COLUMNS_NOTE = (
+    "the input example has integer columns: a missing value there will fail MLflow's schema "
+    "check at inference (cast them to float64 if values can be missing)"
+)
+
+
+def _has_integer_columns(example: Any) -> bool:
+    dtypes = getattr(example, "dtypes", None)
+    if dtypes is not None:
+        return any(pd.api.types.is_integer_dtype(dtype) for dtype in dtypes)
+    dtype = getattr(example, "dtype", None)
+    return dtype is not None and pd.api.types.is_integer_dtype(dtype)
+
+
+@contextlib.contextmanager
+def _plain_mlflow() -> Iterator[None]:
+    """Log a model without MLflow's noise, shown in red to a newcomer: its pickle caution
+    (nbstudio saves scikit-learn models with cloudpickle on purpose: skops refuses tree models)
+    and its long integer-schema hint, which it also gives for a model's integer predictions,
+    where there is nothing to do (`_has_integer_columns` says it in one line when the input
+    has them). Other warnings pass as they are."""
+    sklearn_logger = logging.getLogger("mlflow.sklearn")
+    level = sklearn_logger.level
+    sklearn_logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+    finally:
+        sklearn_logger.setLevel(level)
+    for warning in caught:
+        if "integer column" not in str(warning.message):
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
 
 
 def _flavor_for(model: Any) -> tuple[Any, dict[str, Any], list[str]]:
@@ -152,6 +195,7 @@ def register_model(
     session.workspace  # noqa: B018 - opens the store and points MLflow at it
     client = session.client()
     started = time.perf_counter()
+    notes: list[str] = []
     try:
         if isinstance(model, str):
             if not model.startswith(("runs:/", "models:/")):
@@ -163,16 +207,19 @@ def register_model(
         else:
             flavor_module, save_args, pins = _flavor_for(model)
             source_run = _target_run(session, run_id, name)
-            info = mlflow.models.Model.log(
-                None,  # artifact_path: deprecated in favour of name
-                name=MODEL_ARTIFACT,
-                flavor=flavor_module,
-                run_id=source_run,
-                pip_requirements=pins,
-                input_example=input_example,
-                registered_model_name=name,
-                **save_args,
-            )
+            if _has_integer_columns(input_example):
+                notes.append(INTEGER_COLUMNS_NOTE)
+            with _plain_mlflow():
+                info = mlflow.models.Model.log(
+                    None,  # artifact_path: deprecated in favour of name
+                    name=MODEL_ARTIFACT,
+                    flavor=flavor_module,
+                    run_id=source_run,
+                    pip_requirements=pins,
+                    input_example=input_example,
+                    registered_model_name=name,
+                    **save_args,
+                )
             version = client.get_model_version(name, str(info.registered_model_version))
             flavor, model_uri = flavor_module.__name__.rsplit(".", 1)[-1], info.model_uri
         for key, value in (tags or {}).items():
@@ -190,6 +237,7 @@ def register_model(
         flavor=flavor,
         seconds=time.perf_counter() - started,
         tags=dict(tags or {}),
+        notes=notes,
     )
 
 

@@ -55,9 +55,23 @@ def test_failing_cell_fails_the_run_and_the_cell(ip, capsys) -> None:
     assert "ValueError: no data" in error
     assert "nbstudio" not in error
     out = capsys.readouterr().out
-    # rule: the traceback is shown once, then a one-line note
+    # rule: the traceback is shown once, followed only by the run's summary (no extra line)
     assert out.count("ValueError: no data") == 2  # traceback's last line + summary's error line
-    assert "ended FAILED (see above)" in out
+    assert "see above" not in out
+
+
+def test_a_failing_cell_shows_the_traceback_it_shows_without_the_magic(ip, capsys) -> None:
+    number = ip.execution_count
+    ip.run_cell("%%mlrun boom\nx = 1\n1 / 0\n", store_history=True)
+    tracked = capsys.readouterr().out
+    ip.run_cell("x = 1\n1 / 0\n", store_history=True)
+    plain = capsys.readouterr().out
+    # rule: the traceback names the cell by its own number, as the same cell without the magic
+    assert f"Cell In[{number}], line 2" in tracked
+    assert f"Cell In[{number + 1}], line 2" in plain
+    last_line = "ZeroDivisionError: division by zero\n"
+    trace = tracked[: tracked.index(last_line) + len(last_line)]
+    assert trace.replace(f"In[{number}]", "In[N]") == plain.replace(f"In[{number + 1}]", "In[N]")
 
 
 def test_refused_data_fails_the_cell_in_one_line_with_a_summary(ip, capsys) -> None:

@@ -2,8 +2,8 @@
 
 The cell runs with ``shell.run_cell`` rather than ``exec`` so it behaves exactly as it would without
 the magic: its last expression is displayed, magics and ``!commands`` inside it work, and a failing
-cell shows its own clean traceback. The exception is then raised again so that the notebook stops
-(Run All, nbclient), with a one-line note instead of a second copy of the traceback.
+cell shows its own clean traceback, numbered as the cell. The exception is then raised again so
+that the notebook stops (Run All, nbclient), without a second copy of the traceback.
 
 A cell sent to a compute target (`run_compute_cell`) gets the same live monitor: its run is created
 by the kernel before the cell leaves, and the worker writes to the same store the monitor polls.
@@ -18,17 +18,19 @@ from typing import TYPE_CHECKING, Any
 
 from IPython.display import display
 
+from nbstudio.jupyter.cell_info import numbered_as_outer_cell
 from nbstudio.tracking import RunResult, RunSpec, TrackedRun
 
 if TYPE_CHECKING:
     from nbstudio.compute.cells import RemoteCell
 
 
-def _silence_second_traceback(exc: BaseException, result: RunResult) -> None:
-    note = f"{type(exc).__name__}: run {result.run_name!r} ended {result.status} (see above)"
+def _silence_second_traceback(exc: BaseException) -> None:
+    """The cell showed its traceback, and the run's end state says how it ended: re-raised
+    (so Run All stops), the exception adds nothing more to the output."""
     # An exception type without __dict__ refuses the attribute: IPython then shows it again.
     with contextlib.suppress(AttributeError, TypeError):
-        exc._render_traceback_ = lambda: [note]  # type: ignore[attr-defined]
+        exc._render_traceback_ = list  # type: ignore[attr-defined]
 
 
 class _QuietDisplayHook:
@@ -69,7 +71,8 @@ def run_cell_tracked(
                 live = _start_monitor(tracked.run_id)
             saved_hook, sys.displayhook = sys.displayhook, _QuietDisplayHook(sys.displayhook)
             try:
-                outcome = shell.run_cell(cell, store_history=False)
+                with numbered_as_outer_cell(shell):
+                    outcome = shell.run_cell(cell, store_history=False)
             finally:
                 sys.displayhook = saved_hook
             error = outcome.error_before_exec or outcome.error_in_exec
@@ -80,7 +83,7 @@ def run_cell_tracked(
             raise  # nbstudio could not start the run
         _show_end(tracked.result, live, show_summary)
         if exc is error:
-            _silence_second_traceback(exc, tracked.result)
+            _silence_second_traceback(exc)
         raise  # the cell's own error, or the run's end found data the store refused
     assert tracked.result is not None
     _show_end(tracked.result, live, show_summary)

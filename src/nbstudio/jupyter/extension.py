@@ -30,6 +30,7 @@ def load_ipython_extension(ipython: Any) -> None:
         ipython.log.warning("nbstudio: %s", exc)
     for module, name in MAGICS:
         ipython.register_magics(getattr(importlib.import_module(module), name))
-    from nbstudio.jupyter import warmup
+    from nbstudio.jupyter import cell_info, warmup
 
+    cell_info.register(ipython)
     warmup.start()

@@ -199,3 +199,17 @@ def test_series_reorders_batches_that_arrive_out_of_order() -> None:
     x, y = series.xy(0)
     assert list(x) == sorted(x)
     assert -5.0 in y
+
+
+def test_a_lone_point_at_step_0_is_a_step_and_steps_get_whole_ticks() -> None:
+    from nbstudio.jupyter.widgets.series import step_tick
+
+    series = MetricSeries("accuracy")
+    series.extend([(0, 1_000, 0.9)])
+    # rule: one point logged at step 0 is drawn against steps, not time
+    assert series.x_title == "step"
+    series.extend([(0, 2_000, 0.95)])
+    # rule: several points all at step 0 are a metric logged without steps: time
+    assert series.x_title == "time (s)"
+    # rule: step axes tick at whole numbers, at most ~8 ticks
+    assert [step_tick(n) for n in (0, 7, 10, 49, 100, 12_345)] == [1, 1, 2, 10, 20, 2000]

@@ -146,6 +146,6 @@ def test_monitor_draws_each_metric_on_its_own_titled_chart(lab, ui) -> None:
         # rule: plotly never refused a layout update in the page
         assert not [line for line in console if "Error setting state" in line]
     finally:
-        final = f'{CELL_OUTPUT} .nbstudio-monitor-final [data-status="FINISHED"]'
+        final = f'{CELL_OUTPUT} .nbstudio-monitor-final [data-status="FINISHED"] >> visible=true'
         page.locator(final).first.wait_for(timeout=60_000)
         ui.screenshot("multi-3-finished")

@@ -26,7 +26,7 @@ import ipywidgets as widgets
 from traitlets import Bool, Dict, Float, Int, TraitError, Unicode, observe, validate
 
 from nbstudio.jupyter.widgets import static
-from nbstudio.jupyter.widgets.series import MetricSeries
+from nbstudio.jupyter.widgets.series import MetricSeries, step_tick
 from nbstudio.tracking.changes import ChildRun, LoggedModelRef, RunChanges
 from nbstudio.tracking.result import STATUS_COLOURS, format_duration, format_value
 
@@ -148,7 +148,7 @@ class RunMonitor(widgets.VBox):
         self.figure: Any = None  # plotly FigureWidget, made by prepare() or at the first metric
         self._figure_lock = threading.Lock()
         self._header_text = ""
-        self._x_titles: dict[str, str] = {}
+        self._x_axes: dict[str, tuple[str, int | None]] = {}  # metric -> (title, step tick)
         self._render_header()
 
     # -- updates (pushed in by LiveMonitor, or by anyone holding a RunChanges) -----------------
@@ -273,7 +273,7 @@ class RunMonitor(widgets.VBox):
     def _layout(self, keys: list[str], relayout_grid: bool) -> None:
         """Subplot grid (two per row) titled by metric; changed only when a metric appears or its
         x axis switches to steps (point counts and last values are in the HTML line above, which
-        costs far less to update than plotly's layout)."""
+        costs far less to update than plotly's layout), or its step ticks need wider spacing."""
         count = len(keys)
         columns = 1 if count == 1 else 2
         rows = math.ceil(count / columns)
@@ -289,14 +289,19 @@ class RunMonitor(widgets.VBox):
             y1 = 1 - row / rows - (gap_y / 2 if row else 0)
             y0 = 1 - (row + 1) / rows + (gap_y / 2 if row < rows - 1 else 0)
             series = self.series[key]
-            if relayout_grid or self._x_titles.get(key) != series.x_title:
+            x_axis = (series.x_title, step_tick(series.max_step) if series.by_step else None)
+            if relayout_grid or self._x_axes.get(key) != x_axis:
                 updates[_axis_key(index, "x")] = {
                     "visible": True,
                     "domain": [x0, x1],
                     "title": {"text": series.x_title, "font": {"size": 11}},
+                    # whole steps get whole-number ticks; time gets plotly's own
+                    "tickmode": "linear" if x_axis[1] else "auto",
+                    "tick0": 0,
+                    "dtick": x_axis[1],
                 }
                 updates[_axis_key(index, "y")] = {"visible": True, "domain": [y0, y1]}
-                self._x_titles[key] = series.x_title
+                self._x_axes[key] = x_axis
             annotations.append(
                 {
                     "text": f"<b>{key}</b>",

@@ -37,6 +37,7 @@ class MetricSeries:
         self._head: list[MetricPoint] = []  # downsample of points[:_head_n]
         self._head_n = 0
         self._view: list[MetricPoint] | None = None
+        self._max_step = 0
 
     def __len__(self) -> int:
         return len(self.points)
@@ -56,6 +57,7 @@ class MetricSeries:
             return
         start = len(self.points)
         self.points.extend(points)
+        self._max_step = max(self._max_step, max(step for step, _, _ in points))
         self._view = None
         if not self.uses_steps and any(step != 0 for step, _, _ in points):
             self.uses_steps = True  # x switches from time to steps: everything reorders
@@ -94,6 +96,16 @@ class MetricSeries:
             self._view = self._head + downsample_minmax(tail, budget)
         return self._view
 
+    @property
+    def by_step(self) -> bool:
+        """Drawn against steps: steps were logged, or there is one point (a lone point at step 0
+        is a step; MLflow's default step 0 means "no step" only once there are several)."""
+        return self.uses_steps or len(self.points) == 1
+
+    @property
+    def max_step(self) -> int:
+        return self._max_step
+
     def xy(self, start_ms: int | None) -> tuple[np.ndarray, np.ndarray]:
         """The view as float arrays: x is the step, or seconds since ``start_ms`` without steps.
 
@@ -103,7 +115,7 @@ class MetricSeries:
         if not view:
             return np.empty(0), np.empty(0)
         table = np.array(view, dtype=np.float64)  # columns: step, timestamp, value
-        if self.uses_steps:
+        if self.by_step:
             x = table[:, 0]
         else:
             origin = start_ms if start_ms is not None else table[0, 1]
@@ -114,4 +126,15 @@ class MetricSeries:
 
     @property
     def x_title(self) -> str:
-        return "step" if self.uses_steps else "time (s)"
+        return "step" if self.by_step else "time (s)"
+
+
+def step_tick(max_step: int) -> int:
+    """A whole-number tick spacing for a step axis up to ``max_step`` (at most ~8 ticks):
+    plotly's own choice puts ticks at 2.5 and 7.5 for steps 0..10."""
+    for exponent in range(15):
+        for mantissa in (1, 2, 5):
+            spacing = mantissa * 10**exponent
+            if max_step / spacing <= 8:
+                return spacing
+    return 10**15

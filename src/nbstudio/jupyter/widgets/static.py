@@ -142,6 +142,7 @@ def charts_png(series: Sequence[MetricSeries], start_ms: int | None) -> bytes | 
         return None
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     columns = 1 if len(drawn) == 1 else 2
     rows = math.ceil(len(drawn) / columns)
@@ -153,6 +154,8 @@ def charts_png(series: Sequence[MetricSeries], start_ms: int | None) -> bytes | 
         ax.plot(x, y, color=CHART_COLOUR, linewidth=1.2, marker="o" if len(x) < 30 else None)
         ax.set_title(f"{s.key} ({len(s):,} points)", fontsize=10)
         ax.set_xlabel(s.x_title, fontsize=8)
+        if s.by_step:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)
     for ax in axes[len(drawn) :]:

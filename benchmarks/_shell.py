@@ -29,3 +29,36 @@ def shell():
 def median(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[len(ordered) // 2]
+
+
+def first_in_kernel(setup: list[str], timed: str, pause: float, warmup: bool = True) -> float:
+    """Seconds of cell ``timed`` in a fresh ipykernel on a new workspace, run ``pause`` s after
+    the ``setup`` cells (``%load_ext nbstudio`` first): what a user's first such cell costs."""
+    import shutil
+    import tempfile
+    import time
+
+    from jupyter_client.manager import start_new_kernel
+
+    root = Path(tempfile.mkdtemp(prefix="nbstudio-first-"))
+    (root / "nbstudio.toml").write_text("")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_TRACKING")}
+    env["NBSTUDIO_WARMUP"] = "1" if warmup else "0"
+    manager, client = start_new_kernel(kernel_name="python3", cwd=str(root), env=env)
+    try:
+        for cell in setup:
+            _execute(client, cell)
+        time.sleep(pause)
+        started = time.perf_counter()
+        _execute(client, timed)
+        return time.perf_counter() - started
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _execute(client, cell: str) -> None:
+    reply = client.execute_interactive(cell, timeout=300, output_hook=lambda message: None)
+    if reply["content"]["status"] != "ok":
+        raise RuntimeError(f"benchmark cell failed: {reply['content'].get('evalue')}")

@@ -5,16 +5,13 @@ fresh interpreter on a new workspace: 5 s after %load_ext (target <= 0.5 s), rig
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _shell import fresh_workspace, median, shell
+from _shell import first_in_kernel, fresh_workspace, median, shell
 
 ROUNDS = 50
 LOAD_EXT = (
@@ -24,36 +21,6 @@ LOAD_EXT = (
     "t = time.perf_counter(); ip.run_line_magic('load_ext', 'nbstudio')\n"
     "print(time.perf_counter() - t)\n"
 )
-
-
-def first_cell(pause: float, warmup: bool = True) -> float:
-    """Seconds of the first %%mlrun cell in a fresh ipykernel, ``pause`` s after %load_ext.
-
-    A real kernel, as in JupyterLab: the cell shows the live monitor (plotly's widget) too.
-    """
-    from jupyter_client.manager import start_new_kernel
-
-    root = Path(tempfile.mkdtemp(prefix="nbstudio-first-"))
-    (root / "nbstudio.toml").write_text("")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_TRACKING")}
-    env["NBSTUDIO_WARMUP"] = "1" if warmup else "0"
-    manager, client = start_new_kernel(kernel_name="python3", cwd=str(root), env=env)
-    try:
-        client.execute_interactive("%load_ext nbstudio", timeout=60)
-        time.sleep(pause)
-        started = time.perf_counter()
-        reply = client.execute_interactive("%%mlrun\nx = 1\n", timeout=120, output_hook=_quiet)
-        seconds = time.perf_counter() - started
-        assert reply["content"]["status"] == "ok", reply["content"]
-        return seconds
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def _quiet(message: dict) -> None:
-    """Outputs of the benchmark's kernel are not shown."""
 
 
 def timed(ip, cell: str) -> float:
@@ -72,9 +39,10 @@ def main() -> None:
     print(f"%load_ext nbstudio: {load * 1000:.0f} ms (target <= 300 ms)")
     print(f"empty cell: {empty * 1000:.2f} ms; empty %%mlrun cell: {tracked * 1000:.1f} ms")
     print(f"overhead: {(tracked - empty) * 1000:.1f} ms (target <= 60 ms)")
-    cold = first_cell(0.0, warmup=False)
-    right_after = first_cell(0.0)
-    later = first_cell(5.0)
+    setup, cell = ["%load_ext nbstudio"], "%%mlrun\nx = 1\n"
+    cold = first_in_kernel(setup, cell, 0.0, warmup=False)
+    right_after = first_in_kernel(setup, cell, 0.0)
+    later = first_in_kernel(setup, cell, 5.0)
     print(f"first %%mlrun cell without warm-up (baseline): {cold:.2f} s")
     print(f"first %%mlrun cell right after %load_ext: {right_after:.2f} s (target <= 2.5 s)")
     print(f"first %%mlrun cell 5 s after %load_ext: {later:.2f} s (target <= 0.5 s)")

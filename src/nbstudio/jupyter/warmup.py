@@ -1,75 +1,97 @@
-"""Pay the first cell's one-time costs in the background, right after ``%load_ext nbstudio``.
+"""Pay the first cell's one-time costs while the kernel is idle, right after ``%load_ext nbstudio``.
 
 A fresh kernel's first ``%%mlrun`` cell used to take seconds for ``x = 1``: importing MLflow,
-creating (or migrating) the workspace's store, reading the installed packages for the run's
-``requirements.txt``, importing GitPython and plotly's widget. None of it depends on the cell, so a
-daemon thread does it while the user's own imports and data loading run; the first tracked cell
-then finds everything ready (or waits only for what is still loading, never does it twice: imports
-and the store's opening are guarded by Python's import locks and the session's lock).
+creating (or migrating) the workspace's store, plotly's widget, the installed packages for the
+run's ``requirements.txt``. None of it depends on the cell, so it is done in small steps on the
+kernel's own event loop, between cells: while the user reads, types, or runs other cells, the
+steps go on, and a cell that arrives meanwhile waits at most for the step under way.
 
-The warm-up never reports: a broken workspace or an unreachable server is said, in one line, by
-the magic that needs it. ``NBSTUDIO_WARMUP=0`` turns it off (the test suite does, so that a
-thread of one test never opens a store after the next test switched workspace).
+Steps run on the kernel's main thread on purpose. Importing in a background thread while the
+user's cell imports the same packages makes Python raise ``_DeadlockError`` in the user's cell
+for packages whose modules import each other (scikit-learn did, in this project's benchmark).
+
+Without an event loop (a terminal IPython, a test's shell) there is no warm-up. The warm-up
+never reports: a broken workspace or an unreachable server is said, in one line, by the magic
+that needs it. ``NBSTUDIO_WARMUP=0`` turns it off.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib
 import os
-import threading
+from collections.abc import Callable
 
-_thread: threading.Thread | None = None
-_lock = threading.Lock()
+#: Seconds between steps: the kernel answers messages (a new cell, an interrupt) in between.
+PAUSE = 0.05
 
-#: Modules the first tracked cell needs before the cell's code can start (MLflow among them).
-FIRST = ("nbstudio.jupyter.cell_runner", "git")
-#: Modules the live monitor needs for its charts, which may come a moment after the cell starts.
-THEN = ("nbstudio.jupyter.widgets.live", "plotly.graph_objects", "plotly.basewidget")
+_steps: list[Callable[[], object]] = []
+_started = False
 
 
 def enabled() -> bool:
     return os.environ.get("NBSTUDIO_WARMUP", "1").strip().lower() not in {"0", "false", "no"}
 
 
-def start() -> threading.Thread | None:
-    """Start the warm-up once per process (later calls return the same thread)."""
-    global _thread
-    if not enabled():
-        return None
-    with _lock:
-        if _thread is None:
-            _thread = threading.Thread(target=_warm_up, name="nbstudio-warmup", daemon=True)
-            _thread.start()
-        return _thread
-
-
-def wait(timeout: float | None = None) -> bool:
-    """Block until the warm-up has finished; True when it has (or never started)."""
-    if _thread is not None:
-        _thread.join(timeout)
-        return not _thread.is_alive()
+def start() -> bool:
+    """Queue the warm-up on the running event loop, once per process; False if it cannot run."""
+    global _started
+    if _started or not enabled():
+        return _started
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    _started = True
+    _steps.extend(_plan())
+    loop.call_later(PAUSE, _next, loop)
     return True
 
 
-def _warm_up() -> None:
-    """In the order a first cell needs things: MLflow and the store, then the charts."""
-    from nbstudio.session import get_session
-    from nbstudio.tracking.environment import installed_versions
+def done() -> bool:
+    """True once every step has run (or none was queued)."""
+    return not _steps
 
-    _import(FIRST)
-    try:
+
+def _next(loop: asyncio.AbstractEventLoop) -> None:
+    if not _steps:
+        return
+    step = _steps.pop(0)
+    with contextlib.suppress(Exception):  # a missing piece costs the first cell, nothing more
+        step()
+    if _steps:
+        loop.call_later(PAUSE, _next, loop)
+
+
+def _plan() -> list[Callable[[], object]]:
+    """The steps, in the order a first cell needs things: MLflow and the store, then the charts,
+    then what a first ``%register_model`` and a run's end need."""
+    from nbstudio.session import get_session
+
+    def module(name: str) -> Callable[[], object]:
+        return lambda: importlib.import_module(name)
+
+    def store() -> None:
         session = get_session()
         session.workspace  # noqa: B018 - opens the store: schema created or migrated once
         session.experiment_id()
-    except Exception:  # said by the magic that needs the store, in one line
-        pass
-    _import(THEN)
-    installed_versions()
 
+    def environment() -> None:
+        from nbstudio.tracking.environment import installed_versions
 
-def _import(modules: tuple[str, ...]) -> None:
-    for module in modules:
-        try:
-            importlib.import_module(module)
-        except Exception:  # a missing optional piece costs the first cell, nothing more
-            continue
+        installed_versions()
+
+    return [
+        module("mlflow"),
+        module("nbstudio.jupyter.cell_runner"),
+        store,
+        module("git"),
+        module("nbstudio.jupyter.widgets.live"),
+        module("plotly.graph_objects"),
+        module("plotly.basewidget"),
+        environment,
+        module("nbstudio.models.registry"),
+        module("mlflow.sklearn"),
+        module("mlflow.models.signature"),
+    ]

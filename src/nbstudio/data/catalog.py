@@ -81,7 +81,8 @@ def versions_json(name: str, session: Session | None = None) -> dict[str, Any]:
 def version_json(name: str, version: str, session: Session | None = None) -> dict[str, Any]:
     """One version with the runs that read it and the run that wrote it."""
     session = _session(session)
-    record = versions.get_version(session, name, version)
+    ref = _asset_ref(f"{name}@{version}")
+    record = versions.get_version(session, ref.name, ref.version)
     return {
         **record.to_dict(),
         "used_by": lineage.used_by(session, record),
@@ -192,6 +193,23 @@ def runs_using(reference: str, session: Session | None = None) -> pd.DataFrame:
     session = _session(session)
     ref = _asset_ref(reference)
     return lineage.search_runs(session, versions.get_version(session, ref.name, ref.version))
+
+
+def datastores_table(session: Session | None = None) -> pd.DataFrame:
+    """The datastores as a table (name, URL, options, built in or not)."""
+    return pd.DataFrame(
+        [
+            {
+                "name": s.name,
+                "url": s.url,
+                "options": ", ".join(f"{k}={v}" for k, v in sorted(s.options.items())),
+                "builtin": s.builtin,
+                "description": s.description,
+            }
+            for s in list_datastores(session)
+        ],
+        columns=["name", "url", "options", "builtin", "description"],
+    )
 
 
 def list_datastores(session: Session | None = None) -> list[datastores.Datastore]:

@@ -207,6 +207,8 @@ def remote_manifest(fs: Any, root: str, full: bool = False) -> Manifest:
     The store's VersionId (or ETag) stands for the content unless ``full`` is set or the store
     gives neither; then the bytes are read and hashed.
     """
+    if hasattr(fs, "invalidate_cache"):
+        fs.invalidate_cache()  # s3fs keeps listings: a re-check must see today's ETags
     try:
         info = fs.info(root)
         if info.get("type") == "directory":

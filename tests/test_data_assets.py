@@ -39,7 +39,8 @@ def test_create_get_and_same_digest_returns_latest(wine_csv):
     # rule: the first version is 1, and the same bytes again return that version, not a new one
     assert (first.version, again.version) == (1, 1)
     asset = data.get("wine@latest")
-    assert asset.version == 1 and asset.record.tags == {"source": "sklearn"}
+    assert asset.version == 1
+    assert asset.record.tags == {"source": "sklearn"}
     # rule: a version reads back as the same table
     assert asset.to_pandas().shape == (178, 14)
     assert data.get("azureml:wine:1").digest == first.digest
@@ -56,7 +57,8 @@ def test_editing_any_byte_changes_the_digest_and_the_cache_answers_rechecks(work
     cache.save()
     recheck = digest.local_manifest(folder, digest.HashCache.load(workspace / "hashes.json"))
     # rule: re-checking an unchanged folder hashes nothing (stat + cache only)
-    assert recheck.rehashed == 0 and recheck.digest == before.digest
+    assert recheck.rehashed == 0
+    assert recheck.digest == before.digest
     target = folder / "p2.csv"
     text = target.read_text()
     stat = target.stat()
@@ -64,7 +66,8 @@ def test_editing_any_byte_changes_the_digest_and_the_cache_answers_rechecks(work
     os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
     after = digest.local_manifest(folder, digest.HashCache.load(workspace / "hashes.json"))
     # rule: one changed byte in one file changes the folder's digest
-    assert after.digest != before.digest and after.rehashed == 1
+    assert after.digest != before.digest
+    assert after.rehashed == 1
 
 
 def test_a_write_in_the_same_clock_tick_is_not_hidden_by_the_cache(workspace):
@@ -88,7 +91,8 @@ def test_versions_are_immutable(wine_csv, workspace):
     with pytest.raises(DataError) as info:
         data.get("wine@1").to_pandas()
     # rule: a version whose files changed refuses to be read, in one line, naming what to do
-    assert "changed since it was registered" in str(info.value) and "\n" not in str(info.value)
+    assert "changed since it was registered" in str(info.value)
+    assert "\n" not in str(info.value)
     second = data.create("wine", wine_csv, copy=True)
     assert second.version == 2
     copied = Path(second.path)
@@ -174,13 +178,15 @@ def test_vanished_paths_are_one_line_errors(wine_csv, workspace):
     with pytest.raises(DataNotFoundError) as info:
         data.create("ghost", workspace / "missing.csv")
     # rule: a path that does not exist is one line
-    assert "does not exist" in str(info.value) and "\n" not in str(info.value)
+    assert "does not exist" in str(info.value)
+    assert "\n" not in str(info.value)
     data.create("wine", wine_csv)
     wine_csv.unlink()
     with pytest.raises(DataNotFoundError) as info:
         data.get("wine@1").to_pandas()
     # rule: a version whose data vanished says so, in one line
-    assert "is gone" in str(info.value) and "\n" not in str(info.value)
+    assert "is gone" in str(info.value)
+    assert "\n" not in str(info.value)
 
 
 HOLDER = textwrap.dedent(
@@ -210,7 +216,8 @@ def test_a_file_held_open_for_writing_is_refused(workspace):
         holder.wait()
     message = str(info.value)
     # rule: a file another process is writing is refused in one line naming that process
-    assert f"process {holder.pid}" in message and "\n" not in message
+    assert f"process {holder.pid}" in message
+    assert "\n" not in message
     # rule: once the writer is gone the version is made
     assert data.create("growing", path).version == 1
 
@@ -233,12 +240,14 @@ def test_mltable_subset_is_read_with_pyarrow(workspace):
     table = asset.to_pandas()
     # rule: a folder with an MLTable file is an mltable whose steps are applied in order
     assert asset.type == "mltable"
-    assert list(table.columns) == ["alcohol", "target"] and len(table) == 150
+    assert list(table.columns) == ["alcohol", "target"]
+    assert len(table) == 150
     (folder / "MLTable").write_text("paths:\n  - file: ./parts/a.csv\ntransformations:\n  - sql\n")
     with pytest.raises(DataError) as info:
         data.create("wine-table-2", folder)
     # rule: an unsupported transformation is refused, naming the supported ones
-    assert "read_delimited" in str(info.value) and "\n" not in str(info.value)
+    assert "read_delimited" in str(info.value)
+    assert "\n" not in str(info.value)
 
 
 def test_datastores_never_store_credentials(workspace):
@@ -253,7 +262,8 @@ def test_datastores_never_store_credentials(workspace):
     data.create_datastore("shared_blob", str(shared))
     names = [s.name for s in data.list_datastores()]
     # rule: the two workspace stores always exist, beside the ones created
-    assert names[:2] == ["workspaceblobstore", "workspacefilestore"] and "shared_blob" in names
+    assert names[:2] == ["workspaceblobstore", "workspacefilestore"]
+    assert "shared_blob" in names
     asset = data.get("azureml://datastores/shared_blob/paths/x.csv")
     # rule: an azureml:// datastore path resolves through the datastore
     assert asset.to_pandas()["a"].tolist() == [1]

@@ -267,8 +267,8 @@ def _copy_into(session: Session, place: Place, name: str, digest: str, store: st
     target = places.in_datastore(session.workspace, target_store, rel)
     if not target.fs.exists(target.path):
         try:
-            if place.is_local and target.is_local:
-                _copy_local(Path(place.path), Path(target.path), is_file)
+            if target.is_local:
+                _copy_to_local(place, Path(target.path), is_file)
             elif place.is_local:
                 target.fs.put(place.path, target.path, recursive=not is_file)
             else:
@@ -280,15 +280,18 @@ def _copy_into(session: Session, place: Place, name: str, digest: str, store: st
     return target
 
 
-def _copy_local(source: Path, target: Path, is_file: bool) -> None:
+def _copy_to_local(place: Place, target: Path, is_file: bool) -> None:
+    """Copy into a staging name, make it read-only, then move it into place in one step."""
     import shutil
 
     staging = target.with_name(target.name + f".tmp{os.getpid()}")
-    if is_file:
-        staging.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, staging)
+    staging.parent.mkdir(parents=True, exist_ok=True)
+    if place.is_local and is_file:
+        shutil.copy2(place.path, staging)
+    elif place.is_local:
+        shutil.copytree(place.path, staging, ignore=shutil.ignore_patterns(".nbstudio*"))
     else:
-        shutil.copytree(source, staging, ignore=shutil.ignore_patterns(".nbstudio*"))
+        place.fs.get(place.path, str(staging), recursive=not is_file)
     for path in [staging, *staging.rglob("*")] if not is_file else [staging]:
         if path.is_file():
             path.chmod(0o444)  # an immutable copy: a stray write fails instead of corrupting it

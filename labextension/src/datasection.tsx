@@ -237,7 +237,7 @@ function LineageRun(props: {
       <StatusBadge status={run.status} />
       <span
         className="nbs-name nbs-clickable"
-        title={run.run_id}
+        title={`${run.run_name ?? ''} (run ${run.run_id})`}
         onClick={() => openRun(run.run_id)}
       >
         {run.run_name || run.run_id.slice(0, 8)}

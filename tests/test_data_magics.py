@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 from IPython.core.error import UsageError
 
@@ -68,3 +73,30 @@ def test_magic_errors_are_one_line(ip, wine_file, magic, line, message):
     # rule: a user's mistake is one UsageError line saying what to do
     assert message in str(info.value)
     assert "\n" not in str(info.value).strip()
+
+
+def _cli(*args: str, cwd) -> subprocess.CompletedProcess:
+    env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
+    env.pop("MLFLOW_TRACKING_URI", None)
+    return subprocess.run(
+        [sys.executable, "-m", "nbstudio.cli", "data", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_console_command(wine_file, workspace):
+    created = _cli("create", "wine", "--path", "wine.csv", "-t", "team=red", cwd=workspace)
+    # rule: `nbstudio data create` makes a version from a terminal, like %data create
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.startswith("wine@1: uri_file")
+    listed = _cli("versions", "wine", "--json", cwd=workspace)
+    assert json.loads(listed.stdout)["versions"][0]["tags"] == {"team": "red"}
+    missing = _cli("show", "nothing@1", cwd=workspace)
+    # rule: a user's mistake is one line on stderr and exit code 1
+    assert missing.returncode == 1
+    assert missing.stderr.strip().count("\n") == 0
+    assert "No data asset named 'nothing'" in missing.stderr

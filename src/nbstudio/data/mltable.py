@@ -57,7 +57,7 @@ class MLTable:
                     raise DataNotFoundError(f"MLTable path {target!r} does not exist ({full}).")
                 out.append(full)
             elif kind == "folder":
-                found = [p for p in fs.find(full) if tabular.format_of(p) or self.fmt]
+                found = [p for p in fs.find(full) if p.rsplit("/", 1)[-1] != FILE_NAME]
                 if not found:
                     raise DataNotFoundError(f"MLTable folder {target!r} holds no files ({full}).")
                 out.extend(sorted(found))

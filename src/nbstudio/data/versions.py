@@ -122,8 +122,18 @@ def _from_run(run: Run) -> DataVersion:
     )
 
 
+_experiment_ids: dict[str, str] = {}  # by tracking URI: one look-up per process
+
+
 def experiment_id(session: Session) -> str:
     """The hidden experiment holding the version records (created on first use)."""
+    uri = session.workspace.tracking_uri
+    if uri not in _experiment_ids:
+        _experiment_ids[uri] = _find_or_create_experiment(session)
+    return _experiment_ids[uri]
+
+
+def _find_or_create_experiment(session: Session) -> str:
     client = session.client()
     found = client.get_experiment_by_name(EXPERIMENT)
     if found is not None:

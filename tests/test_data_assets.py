@@ -267,3 +267,20 @@ def test_datastores_never_store_credentials(workspace):
     asset = data.get("azureml://datastores/shared_blob/paths/x.csv")
     # rule: an azureml:// datastore path resolves through the datastore
     assert asset.to_pandas()["a"].tolist() == [1]
+
+
+def test_datastore_option_names_where_the_path_is_or_where_to_copy(workspace):
+    shared = workspace / "shared"
+    shared.mkdir()
+    (shared / "x.csv").write_text("a\n1\n")
+    (workspace / "local.csv").write_text("a\n2\n")
+    data.create_datastore("shared_blob", str(shared))
+    inside = data.create("x", "x.csv", datastore="shared_blob")
+    # rule: a relative --path with --datastore is a path inside that datastore
+    assert inside.uri == "azureml://datastores/shared_blob/paths/x.csv"
+    assert inside.record.datastore == "shared_blob"
+    copied = data.create("local", "local.csv", datastore="shared_blob", copy=True)
+    # rule: with --copy, --datastore is where the copy goes
+    assert copied.record.datastore == "shared_blob"
+    assert copied.uri.startswith("azureml://datastores/shared_blob/paths/data/local/")
+    assert copied.to_pandas()["a"].tolist() == [2]

@@ -336,7 +336,7 @@ def create(
         place = _write_frame(session, data, name, datastore or datastores.BLOB)
     elif isinstance(data, (str, os.PathLike)):
         text = os.fspath(data)
-        if datastore and "://" not in text and not os.path.isabs(text):
+        if datastore and not copy and "://" not in text and not os.path.isabs(text):
             text = f"azureml://datastores/{datastore}/paths/{text}"
         place = places.resolve(ws, text)
         if not place.fs.exists(place.path):

@@ -156,6 +156,65 @@ export interface IEndpoint {
   [key: string]: unknown;
 }
 
+/** One immutable version of a data asset (`nbstudio.data.versions.DataVersion.to_dict()`). */
+export interface IDataVersion {
+  name: string;
+  version: number;
+  type: 'uri_file' | 'uri_folder' | 'mltable' | string;
+  uri: string;
+  digest: string;
+  size: number;
+  files: number;
+  hash_mode: string;
+  datastore: string | null;
+  produced_by: string | null;
+  description: string;
+  archived: boolean;
+  created: number;
+  tags: Record<string, string>;
+}
+
+/** A data asset: its latest live version plus counts (`GET data`). */
+export interface IDataAsset extends IDataVersion {
+  latest: number;
+  version_count: number;
+  all_archived: boolean;
+}
+
+/** A run as lineage lists it. */
+export interface ILineageRun {
+  run_id: string;
+  run_name: string | null;
+  experiment_id?: string;
+  status: string;
+  start_time?: number | null;
+  context?: string;
+}
+
+/** A version with the runs that read it and the run that wrote it (`GET data/N/versions/V`). */
+export interface IDataVersionDetail extends IDataVersion {
+  used_by: ILineageRun[];
+  produced_by_run: ILineageRun | null;
+}
+
+/** A data input or output of a run. */
+export interface IRunDataItem {
+  name: string;
+  version: number | null;
+  digest: string;
+  type: string | null;
+  size: number | null;
+  uri: string | null;
+  context?: string;
+}
+
+/** A run's data inputs and outputs (`GET runs/<id>/data`). */
+export interface IRunData {
+  run_id: string;
+  inputs: IRunDataItem[];
+  outputs: IRunDataItem[];
+}
+
 /** Query of `GET runs`. */
 export interface IRunsQuery {
   experiment_id: string;
@@ -256,5 +315,26 @@ export class NbstudioAPI {
 
   endpoints(): Promise<{ endpoints: IEndpoint[] }> {
     return this.get('endpoints');
+  }
+
+  dataAssets(): Promise<{ assets: IDataAsset[] }> {
+    return this.get('data');
+  }
+
+  dataVersions(name: string): Promise<{ versions: IDataVersion[] }> {
+    return this.get(`data/${encodeURIComponent(name)}`);
+  }
+
+  dataVersion(
+    name: string,
+    version: number | string
+  ): Promise<IDataVersionDetail> {
+    return this.get(
+      `data/${encodeURIComponent(name)}/versions/${encodeURIComponent(String(version))}`
+    );
+  }
+
+  runData(runId: string): Promise<IRunData> {
+    return this.get(`runs/${encodeURIComponent(runId)}/data`);
   }
 }

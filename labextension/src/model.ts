@@ -9,6 +9,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import {
   IComputeTarget,
+  IDataAsset,
   IEndpoint,
   IExperiment,
   IRegisteredModel,
@@ -74,6 +75,7 @@ export class PanelModel {
   sweeps: ISection<ISweep> = emptySection();
   models: ISection<IRegisteredModel> = emptySection();
   endpoints: ISection<IEndpoint> = emptySection();
+  data: ISection<IDataAsset> = emptySection();
   /** Runs of each expanded experiment, by experiment id. */
   readonly expanded = new Map<string, IExperimentRuns>();
   /** Selected runs (for compare), by run id, kept up to date by refreshes. */
@@ -120,6 +122,7 @@ export class PanelModel {
       sweeps,
       models,
       endpoints,
+      dataAssets,
       ...runs
     ] = await Promise.allSettled([
       this.workspace ? Promise.resolve(this.workspace) : api.workspace(),
@@ -128,6 +131,7 @@ export class PanelModel {
       api.sweeps(),
       api.models(),
       api.endpoints(),
+      api.dataAssets(),
       ...expandedIds.map(id =>
         api.runs({
           experiment_id: id,
@@ -154,6 +158,7 @@ export class PanelModel {
       endpoints,
       v => v.endpoints
     );
+    this.data = PanelModel.settle(this.data, dataAssets, v => v.assets);
     expandedIds.forEach((id, i) => {
       const entry = this.expanded.get(id);
       const result = runs[i];

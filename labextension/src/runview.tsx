@@ -27,6 +27,7 @@ import {
   StatusBadge
 } from './components';
 import { formatBytes, formatDuration, formatTime, runDuration } from './format';
+import { RunDataSection } from './rundata';
 import { notebookContentsPath } from './paths';
 import {
   IRunSnapshot,
@@ -282,6 +283,11 @@ export class RunView extends ReactWidget {
           <h4>Tags</h4>
           <KeyValueTable values={tags} empty="No tags." />
         </section>
+        <RunDataSection
+          api={this._options.api}
+          runId={run.run_id}
+          refreshKey={run.status}
+        />
         <section className="nbs-metrics">
           <h3>Metrics</h3>
           {this._histories.length === 0 ? (

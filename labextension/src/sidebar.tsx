@@ -1,5 +1,5 @@
 /**
- * The left sidebar: Experiments (expand to see runs), Compute, Sweeps, Models and Endpoints,
+ * The left sidebar: Experiments (expand to see runs), Compute, Sweeps, Models, Endpoints and Data,
  * drawn from a `PanelModel` and re-rendered on each of its refreshes.
  */
 
@@ -23,6 +23,7 @@ import {
   PrimaryMetric,
   StatusBadge
 } from './components';
+import { DataSection } from './datasection';
 import { formatBytes, formatTime, formatValue } from './format';
 import { PanelModel } from './model';
 
@@ -163,6 +164,14 @@ function PanelView(props: IViewProps): JSX.Element {
           count={model.endpoints.items?.length}
         >
           <EndpointsSection {...props} />
+        </Section>
+        <Section name="data" title="Data" count={model.data.items?.length}>
+          <DataSection
+            model={model}
+            openRun={runId =>
+              void commands.execute(SidebarCommands.openRun, { runId })
+            }
+          />
         </Section>
       </div>
     </div>

@@ -25,7 +25,7 @@ _LAZY = {
 }
 
 # Subpackages reachable as attributes after a bare ``import nbstudio``: nbstudio.endpoints.invoke.
-_SUBPACKAGES = {"compute", "endpoints"}
+_SUBPACKAGES = {"compute", "data", "endpoints"}
 
 __all__ = ["__version__", "load_ipython_extension", *sorted(_LAZY)]
 

@@ -20,6 +20,7 @@ from nbstudio import __version__
 SUBCOMMANDS: list[tuple[str, str]] = [
     ("compute", "nbstudio.compute.cli"),
     ("endpoint", "nbstudio.endpoints.cli"),
+    ("data", "nbstudio.data.cli"),
 ]
 
 

@@ -154,3 +154,34 @@ class EndpointsHandler(NbstudioHandler):
     async def get(self) -> None:
         endpoints = await self.call("nbstudio.endpoints.api:list_endpoints")
         self.finish(json.dumps({"endpoints": endpoints}, allow_nan=False))
+
+
+class DataAssetsHandler(NbstudioHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        query = self.get_query_argument("q", "")
+        await self.answer("nbstudio.data.catalog:assets_json", query=query)
+
+
+class DataVersionsHandler(NbstudioHandler):
+    @tornado.web.authenticated
+    async def get(self, name: str) -> None:
+        await self.answer("nbstudio.data.catalog:versions_json", name)
+
+
+class DataVersionHandler(NbstudioHandler):
+    @tornado.web.authenticated
+    async def get(self, name: str, version: str) -> None:
+        await self.answer("nbstudio.data.catalog:version_json", name, version)
+
+
+class RunDataHandler(NbstudioHandler):
+    @tornado.web.authenticated
+    async def get(self, run_id: str) -> None:
+        await self.answer("nbstudio.data.catalog:run_data_json", run_id)
+
+
+class DatastoresHandler(NbstudioHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        await self.answer("nbstudio.data.catalog:datastores_json")

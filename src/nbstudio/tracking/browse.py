@@ -154,7 +154,8 @@ def _active_experiments(client: Any) -> list[Any]:
     found, token = [], None
     while True:
         page = client.search_experiments(ViewType.ACTIVE_ONLY, max_results=1000, page_token=token)
-        found.extend(page)
+        # Experiments holding nbstudio's own records (data asset versions) have their own views.
+        found.extend(e for e in page if e.tags.get("nbstudio.hidden") != "true")
         token = page.token
         if not token:
             return found

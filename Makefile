@@ -18,7 +18,11 @@ install: $(STAMP)
 $(STAMP): pyproject.toml $(shell find labextension -path labextension/node_modules -prune -o -path labextension/lib -prune -o -type f \( -name '*.ts' -o -name '*.tsx' -o -name '*.css' -o -name 'package.json' -o -name 'package-lock.json' -o -name 'tsconfig.json' -o -name '*.js' -o -name 'install.json' \) -print 2>/dev/null) $(wildcard jupyter-config/server-config/*.json)
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	@# The panel is built from the lock file as it is (npm ci never rewrites it, where the
+	@# build hook's npm install would add platform entries and leave the clone dirty).
+	$(PY) -m pip install --quiet "jupyter-builder>=1.0"
+	cd labextension && npm ci --no-audit --no-fund && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" npm run build:prod
+	HATCH_JUPYTER_BUILDER_SKIP_NPM=1 $(PY) -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
 lab: install
@@ -36,7 +40,6 @@ pytest: install
 
 # The side panel's TypeScript: prettier + eslint, then jest unit tests of its pure logic.
 ts-test: install
-	@test -d labextension/node_modules || (cd labextension && npm ci --no-audit --no-fund)
 	cd labextension && npm run --silent lint:check && npm test --silent
 
 browser-tests: install chromium

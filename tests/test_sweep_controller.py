@@ -392,6 +392,15 @@ def test_list_sweeps_and_plot(workspace):
     kinds = [trace.type for trace in figure.data]
     assert "parcoords" in kinds
     assert "best so far" in [trace.name for trace in figure.data]
+    layout = figure.layout
+    (coords,) = [trace for trace in figure.data if trace.type == "parcoords"]
+    colorbar_top = coords.line.colorbar.y + coords.line.colorbar.len / 2
+    # Rule: the legend sits above the charts, clear of the colour bar beside the lower chart,
+    # and no subplot title lies where the parallel coordinates print their labels.
+    assert layout.legend.orientation == "h"
+    assert layout.legend.y >= 1
+    assert colorbar_top <= coords.domain.y[1]
+    assert not layout.annotations
     # Rule: a Sweep reads as one line of text and an HTML summary.
     assert "best" in repr(sweep)
     assert "nbstudio-sweep-summary" in sweep._repr_html_()

@@ -46,13 +46,14 @@ def _dimension(name: str, series: pd.Series, settings: SweepSettings) -> dict[st
 
 def sweep_figure(trials: pd.DataFrame, settings: SweepSettings, title: str = "") -> go.Figure:
     """Best-so-far above, parallel coordinates of params vs the metric below."""
+    # No subplot titles: the parallel coordinates print their axis labels exactly where a title
+    # of the lower chart would go, and the upper chart's y axis already names the metric.
     fig = make_subplots(
         rows=2,
         cols=1,
         specs=[[{"type": "xy"}], [{"type": "domain"}]],
-        row_heights=[0.45, 0.55],
-        vertical_spacing=0.12,
-        subplot_titles=(f"{settings.metric} by trial", "parameters"),
+        row_heights=[0.42, 0.58],
+        vertical_spacing=0.2,
     )
     scored = trials[trials["value"].notna()]
     for state, group in scored.groupby("state"):
@@ -95,10 +96,18 @@ def sweep_figure(trials: pd.DataFrame, settings: SweepSettings, title: str = "")
                     "colorscale": "Viridis",
                     "reversescale": not settings.maximize,
                     "showscale": True,
+                    # beside the lower chart only, clear of the legend above the upper one
+                    "colorbar": {"title": {"text": settings.metric}, "len": 0.5, "y": 0.25},
                 },
             ),
             row=2,
             col=1,
         )
-    fig.update_layout(title=title or None, height=640, template="plotly_white")
+    fig.update_layout(
+        title=title or f"{settings.metric} by trial",
+        height=680,
+        template="plotly_white",
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1.0, "yanchor": "bottom"},
+        margin={"t": 90},
+    )
     return fig

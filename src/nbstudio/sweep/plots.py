@@ -96,13 +96,15 @@ def sweep_figure(trials: pd.DataFrame, settings: SweepSettings, title: str = "")
                     "colorscale": "Viridis",
                     "reversescale": not settings.maximize,
                     "showscale": True,
-                    # beside the lower chart only, clear of the legend above the upper one
-                    "colorbar": {"title": {"text": settings.metric}, "len": 0.5, "y": 0.25},
+                    "colorbar": {"title": {"text": settings.metric}},
                 },
             ),
             row=2,
             col=1,
         )
+        # The colour bar beside the lower chart only, clear of the legend above the upper one.
+        low, high = fig.data[-1].domain.y
+        fig.data[-1].line.colorbar.update(y=(low + high) / 2, len=high - low)
     fig.update_layout(
         title=title or f"{settings.metric} by trial",
         height=680,

@@ -213,3 +213,26 @@ def test_a_lone_point_at_step_0_is_a_step_and_steps_get_whole_ticks() -> None:
     assert series.x_title == "time (s)"
     # rule: step axes tick at whole numbers, at most ~8 ticks
     assert [step_tick(n) for n in (0, 7, 10, 49, 100, 12_345)] == [1, 1, 2, 10, 20, 2000]
+
+
+def test_system_metrics_are_recorded_and_shown_as_one_line_not_charts(workspace: Path) -> None:
+    (workspace / "nbstudio.toml").write_text("system_metrics = true\n")
+    with TrackedRun(RunSpec(name="busy", capture_output=False)) as tracked:
+        live = LiveMonitor(tracked.run_id, freeze_on_end=False)
+        mlflow.log_metric("loss", 0.5, step=0)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # busy: MLflow samples every 2 s (SYSTEM_...)
+            changes = live.poll()
+            if any(k.startswith("system/cpu") for k in live.widget.system):
+                break
+            sum(i * i for i in range(200_000))
+        widget = live.widget
+        # rule: the workspace default turns MLflow's system metrics on for tracked runs
+        assert "system/cpu_utilization_percentage" in widget.system
+        # rule: system metrics are one line under the metrics, never charts of their own
+        assert list(widget.series) == ["loss"]
+        assert "system: CPU" in widget._last_html.value
+        assert changes is not None
+    bundle = live.finish()
+    # rule: the final state keeps the line
+    assert "system: CPU" in bundle["text/html"]

@@ -245,3 +245,11 @@ def test_load_ext_is_fast_and_lazy() -> None:
     # rule: %load_ext nbstudio does not import mlflow
     assert mlflow_loaded == "False"
     assert float(seconds) < 1.0  # generous here; benchmarks/cell_overhead.py holds the target
+
+
+def test_system_metrics_option_records_mlflows_system_metrics(ip) -> None:
+    ip.run_cell("%%mlrun busy --system-metrics --no-monitor\nimport time\ntime.sleep(3)\n")
+    run = _last_run()
+    # rule: --system-metrics records CPU and memory as MLflow's own system/* metrics
+    assert "system/cpu_utilization_percentage" in run.data.metrics
+    assert "system/system_memory_usage_megabytes" in run.data.metrics

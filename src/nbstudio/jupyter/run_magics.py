@@ -26,6 +26,13 @@ class RunMagics(Magics):
     @argument("-t", "--tag", action="append", metavar="K=V", help="Set a tag on the run.")
     @argument("--autolog", action="store_true", help="Turn on mlflow.autolog() for this cell only.")
     @argument(
+        "--system-metrics",
+        action="store_true",
+        default=None,
+        help="Record CPU, memory (and GPU) use as system/* metrics (default: system_metrics in "
+        "nbstudio.toml).",
+    )
+    @argument(
         "--nested",
         action="store_true",
         help="Record the run as a child of the active run (else of this kernel's last run).",
@@ -94,6 +101,7 @@ class RunMagics(Magics):
             source=cell,
             nested=args.nested,
             autolog=args.autolog,
+            system_metrics=args.system_metrics,
         )
         if args.compute and args.compute != "local":
             from nbstudio.jupyter.cell_runner import run_compute_cell

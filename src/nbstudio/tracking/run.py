@@ -40,6 +40,8 @@ ASYNC_LOGGING_ENV = "MLFLOW_ENABLE_ASYNC_LOGGING"
 # with one it merges up to 1,000 points per write. One second keeps live monitors within ~1 s.
 ASYNC_BUFFER_ENV = "MLFLOW_ASYNC_LOGGING_BUFFERING_SECONDS"
 ASYNC_BUFFER_SECONDS = "1"
+#: Seconds between samples of a run's system metrics (``--system-metrics``).
+SYSTEM_METRICS_INTERVAL = 2
 
 
 class RunTerminated(BaseException):
@@ -75,6 +77,9 @@ class RunSpec:
     # a cell to a Dask worker, so it can show the run's monitor at once) has set its experiment,
     # name, tags and parent; this process logs the params and becomes the run's owner.
     run_id: str | None = None
+    # MLflow's own system metrics (CPU, memory, GPU where present) as ``system/*`` metrics of the
+    # run; None takes the workspace's default (``system_metrics = true`` in nbstudio.toml).
+    system_metrics: bool | None = None
 
 
 def _status_for(exc: BaseException | None) -> str:
@@ -151,6 +156,7 @@ class TrackedRun:
                 nested=parent_arg is not None,
                 parent_run_id=parent_arg,
                 tags=tags,
+                log_system_metrics=self._system_metrics(ws.config),
             )
         except MlflowException as exc:
             raise RunError(f"Cannot start the run: {exc.message}") from None
@@ -183,6 +189,17 @@ class TrackedRun:
             self._end(_status_for(exc), exc)
             raise
         return self
+
+    def _system_metrics(self, config: dict[str, Any]) -> bool:
+        wanted = self.spec.system_metrics
+        if wanted is None:
+            wanted = config.get("system_metrics") is True
+        if wanted:
+            from mlflow.system_metrics import set_system_metrics_sampling_interval
+
+            # MLflow samples every 10 s by default: too coarse for a notebook cell's monitor.
+            set_system_metrics_sampling_interval(SYSTEM_METRICS_INTERVAL)
+        return wanted
 
     def _adopt(self) -> mlflow.ActiveRun:
         """Continue the run ``spec.run_id`` created by another process as this thread's active run.

@@ -39,6 +39,8 @@ BASE_LAYOUT = {
     "hovermode": "x",
 }
 SUBPLOT_HEIGHT = 230
+#: MLflow's system metrics (``mlflow.enable_system_metrics_logging``): shown as one line.
+SYSTEM_PREFIX = "system/"
 #: Charts the live figure holds (two per row); later metrics are listed, not charted, while live.
 MAX_CHARTS = 12
 LINE = {"color": static.CHART_COLOUR, "width": 1.5}
@@ -139,6 +141,7 @@ class RunMonitor(widgets.VBox):
         )
         self.add_class("nbstudio-monitor")
         self.series: dict[str, MetricSeries] = {}
+        self.system: dict[str, MetricSeries] = {}  # MLflow's system/* metrics: a line, no charts
         self.child_runs: dict[str, ChildRun] = {}
         self.models: list[LoggedModelRef] = []
         self.error: str | None = None
@@ -157,17 +160,19 @@ class RunMonitor(widgets.VBox):
         self.start_ms, self.end_ms = changes.start_time, changes.end_time
         grown = []
         for key, points in changes.metrics.items():
-            series = self.series.get(key)
+            kept = self.system if key.startswith(SYSTEM_PREFIX) else self.series
+            series = kept.get(key)
             if series is None:
-                series = self.series[key] = MetricSeries(key, self.max_points)
+                series = kept[key] = MetricSeries(key, self.max_points)
             series.extend(points)
-            grown.append(key)
+            if kept is self.series:
+                grown.append(key)
         for child in changes.children:
             self.child_runs[child.run_id] = child
-        if grown:  # charts first: once point_counts says N, the charts hold those N points
-            self._last_html.value = static.last_values(list(self.series.values()))
-            if self.live_charts:
-                self._draw(grown)
+        if changes.metrics:
+            self._last_html.value = self._last_values_html()
+        if grown and self.live_charts:  # charts first: point_counts then matches what they hold
+            self._draw(grown)
         with self.hold_sync():
             self.run_name = changes.run_name
             self.status = changes.status
@@ -184,6 +189,11 @@ class RunMonitor(widgets.VBox):
             self._params_html.value = static.params(self.params)
         if changes.children or (self.child_runs and not changes.ended):
             self._children_html.value = self.children_html()
+
+    def _last_values_html(self) -> str:
+        return static.last_values(list(self.series.values())) + static.system_usage(
+            {key: s.last[2] for key, s in self.system.items() if s.last is not None}
+        )
 
     def tick(self, now_ms: int | None = None) -> None:
         """Advance the elapsed time of a running run (sends only when the shown second changes)."""
@@ -361,7 +371,7 @@ class RunMonitor(widgets.VBox):
                     self.run_name, self.status, format_duration(self.elapsed), self.run_id
                 ),
                 static.params(self.params),
-                static.last_values(list(self.series.values())),
+                self._last_values_html(),
                 static.image(png, f"metrics of run {self.run_name}"),
                 self.children_html(),
                 static.models(self.models, self.run_name),

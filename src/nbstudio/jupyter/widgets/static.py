@@ -65,6 +65,35 @@ def last_values(series: Sequence[MetricSeries]) -> str:
     return f'<div class="nbstudio-last" style="font-size:0.9em">{" · ".join(cells)}</div>'
 
 
+#: How MLflow's system metrics read in the monitor's line (others keep their own names).
+SYSTEM_LABELS = {
+    "system/cpu_utilization_percentage": ("CPU", "{:.0f} %"),
+    "system/system_memory_usage_megabytes": ("memory", "{:,.0f} MB"),
+    "system/system_memory_usage_percentage": ("memory", "{:.0f} %"),
+    "system/gpu_utilization_percentage": ("GPU", "{:.0f} %"),
+    "system/gpu_memory_usage_megabytes": ("GPU memory", "{:,.0f} MB"),
+}
+
+
+def system_usage(latest: dict[str, float]) -> str:
+    """The run's latest system metrics as one line: CPU 35 % · memory 2,104 MB · memory 13 %."""
+    if not latest:
+        return ""
+    cells = []
+    for key, value in sorted(
+        latest.items(),
+        key=lambda item: (
+            list(SYSTEM_LABELS).index(item[0]) if item[0] in SYSTEM_LABELS else len(SYSTEM_LABELS)
+        ),
+    ):
+        label, shape = SYSTEM_LABELS.get(key, (key.removeprefix("system/"), "{:.4g}"))
+        cells.append(f"{esc(label)} {esc(shape.format(value))}")
+    return (
+        '<div class="nbstudio-system" style="font-size:0.85em;color:#605e5c">'
+        f"system: {' · '.join(cells)}</div>"
+    )
+
+
 def _metrics_text(metrics: dict[str, float]) -> str:
     return ", ".join(f"{k}={format_value(v)}" for k, v in sorted(metrics.items()))
 

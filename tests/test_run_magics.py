@@ -253,3 +253,28 @@ def test_system_metrics_option_records_mlflows_system_metrics(ip) -> None:
     # rule: --system-metrics records CPU and memory as MLflow's own system/* metrics
     assert "system/cpu_utilization_percentage" in run.data.metrics
     assert "system/system_memory_usage_megabytes" in run.data.metrics
+
+
+def _nbstudio_magics(ip) -> list[tuple[str, str]]:
+    from nbstudio.jupyter.extension import MAGICS
+
+    classes = {name for _, name in MAGICS}
+    found = []
+    for kind in ("line", "cell"):
+        for name, func in ip.magics_manager.magics[kind].items():
+            owner = getattr(func, "__self__", None)
+            if type(owner).__name__ in classes:
+                found.append((kind, name))
+    return sorted(found)
+
+
+def test_every_magic_answers_h_with_its_help(ip, capsys) -> None:
+    magics = _nbstudio_magics(ip)
+    assert ("cell", "mlrun") in magics
+    for kind, name in magics:
+        prefix = "%%" if kind == "cell" else "%"
+        result = ip.run_cell(f"{prefix}{name} -h\npass\n" if kind == "cell" else f"%{name} -h")
+        shown = capsys.readouterr().out
+        # rule: -h on every magic shows its help (naming it as typed) and does nothing else
+        assert result.error_in_exec is None, f"{prefix}{name} -h: {result.error_in_exec}"
+        assert f"{prefix}{name}" in shown, f"{prefix}{name} -h showed: {shown[:200]}"

@@ -34,9 +34,24 @@ def split_line(line: str) -> list[str]:
         raise UsageError(f"Cannot read the options ({exc}): check the quotes.") from None
 
 
+HELP_FLAGS = frozenset({"-h", "--help"})
+
+
+class MagicHelp(Exception):
+    """``-h``/``--help`` was given: `user_errors` prints ``text`` and the magic does nothing."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
 def parse_args(magic: Any, line: str) -> Any:
-    """``parse_argstring`` with shell-style splitting; argparse errors become `UsageError`."""
-    return magic.parser.parse_args(split_line(line))
+    """``parse_argstring`` with shell-style splitting; argparse errors become `UsageError`,
+    and ``-h``/``--help`` anywhere shows the magic's help (IPython's parsers have no -h)."""
+    words = split_line(line)
+    if HELP_FLAGS & set(words):
+        raise MagicHelp(magic.__doc__ or magic.parser.format_help())
+    return magic.parser.parse_args(words)
 
 
 def parse_value(text: str) -> Any:

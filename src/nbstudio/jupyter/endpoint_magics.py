@@ -7,6 +7,7 @@ One line magic with a verb, each verb with its own argument parser (so ``%endpoi
 
 from __future__ import annotations
 
+import inspect
 import textwrap
 import threading
 from typing import Any
@@ -15,7 +16,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from nbstudio.jupyter.arguments import split_line
+from nbstudio.jupyter.arguments import HELP_FLAGS, split_line
 from nbstudio.jupyter.errors import user_errors
 
 USAGE = """\
@@ -193,14 +194,16 @@ class EndpointMagics(Magics):
     @line_magic
     @user_errors
     def endpoint(self, line: str):
+        from nbstudio.endpoints.commands import Text
+
         words = split_line(line)
+        if words and words[0] in HELP_FLAGS:
+            return Text(inspect.cleandoc(self.endpoint.__doc__ or USAGE))
         if not words or words[0] not in VERBS:
             given = f"unknown verb {words[0]!r}; " if words else ""
             raise UsageError(f"{given}use one of:\n{USAGE}")
         verb = VERBS[words[0]]
-        if {"-h", "--help"} & set(words[1:]):
-            from nbstudio.endpoints.commands import Text
-
+        if HELP_FLAGS & set(words[1:]):
             return Text(verb.parser.format_help())  # type: ignore[attr-defined]
         args = verb.parser.parse_args(words[1:])  # type: ignore[attr-defined]
         return verb(args, self.shell)

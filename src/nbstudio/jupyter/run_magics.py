@@ -13,7 +13,7 @@ from nbstudio.jupyter.errors import user_errors
 @magics_class
 class RunMagics(Magics):
     @cell_magic
-    @magic_arguments()
+    @magic_arguments("%mlrun")  # IPython adds one '%': usage and help then say %%mlrun
     @argument("name", nargs="?", help="Run name (default: MLflow's generated name).")
     @argument("-e", "--experiment", help="Experiment (default: see %%mlworkspace).")
     @argument(

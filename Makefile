@@ -10,7 +10,7 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export MLFLOW_SERVER_ENABLE_JOB_EXECUTION := false
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: install lab test lint ts-test pytest browser-tests chromium bench clean
+.PHONY: install lab test lint ts-test pytest browser-tests chromium docs-pictures bench clean
 
 install: $(STAMP)
 
@@ -46,6 +46,10 @@ browser-tests: install chromium
 	@if [ -d tests/ui ]; then $(PY) -m pytest tests/ui $(PYTEST_ARGS); fi
 
 test: lint ts-test pytest browser-tests
+
+# The README's pictures (docs/*.png), taken by the browser tests that show those views.
+docs-pictures: install chromium
+	NBSTUDIO_DOCS_PICTURES=1 $(PY) -m pytest tests/ui/test_monitor_ui.py tests/ui/test_panel.py -q
 
 bench: install
 	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done

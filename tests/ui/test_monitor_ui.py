@@ -130,7 +130,7 @@ def test_monitor_draws_each_metric_on_its_own_titled_chart(lab, ui) -> None:
     ui.screenshot("multi-1-running")
     page.wait_for_timeout(1500)
     second = page.evaluate(CHARTS, CELL_OUTPUT)
-    ui.screenshot("multi-2-running-later")
+    ui.screenshot("multi-2-running-later", doc="monitor")
     try:
         # rule: while RUNNING, each of the 3 metrics has its own chart: own axes, a title, ticks
         assert sorted(c["name"] for c in second) == sorted(

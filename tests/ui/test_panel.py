@@ -131,7 +131,7 @@ def test_run_view_shows_metric_chart_and_artifacts(lab, ui):
     # rule: cell.py and outputs/log.txt are previewed
     expect(view.locator('[data-artifact="cell.py"] pre')).to_contain_text("# cell of chart-run")
     expect(view.locator('[data-artifact="outputs/log.txt"] pre')).to_contain_text("training")
-    ui.screenshot("run-view")
+    ui.screenshot("run-view", doc="panel")
 
 
 def test_compare_view_opens_for_two_runs(lab, ui):

@@ -85,6 +85,8 @@ class Scorer:
                 data = json.loads(body)
             except (ValueError, UnicodeDecodeError):
                 data = body
+            except RecursionError:
+                return _error(400, "BAD_REQUEST", "Cannot read the request: JSON nested too deeply.")
             if not isinstance(data, dict):
                 data = body
         guarded = _Guarded(self.model)
@@ -158,6 +160,17 @@ async def _watch_parent(parent: int) -> None:
             os._exit(0)
 
 
+def _score_safely(scorer: Scorer, body: bytes, content_type: str | None) -> tuple[int, dict, bytes]:
+    """Score, and answer a true 500 if scoring itself breaks: the worker stays up, so the
+    endpoint never reports a worker exit that did not happen."""
+    try:
+        return scorer.score(body, content_type)
+    except Exception as exc:
+        message = f"The worker failed on this request: {type(exc).__name__}: {exc}"
+        log.exception("%s", message)
+        return _error(500, "INTERNAL_ERROR", " ".join(message.split()), type=type(exc).__name__)
+
+
 async def serve(sock: socket.socket, scorer: Scorer, parent: int) -> None:
     health = {"status": "ready", "pid": os.getpid(), **scorer.info}
 
@@ -169,7 +182,7 @@ async def serve(sock: socket.socket, scorer: Scorer, parent: int) -> None:
                     # Scored inline: the worker serves one model, CPU-bound, so threads would
                     # only add hand-offs; requests queue on their connections meanwhile.
                     started = time.perf_counter()
-                    status, rmeta, out = scorer.score(body, meta.get("content_type"))
+                    status, rmeta, out = _score_safely(scorer, body, meta.get("content_type"))
                     rmeta["ms"] = (time.perf_counter() - started) * 1000
                     protocol.write_response(writer, status, rmeta, out)
                 elif op == protocol.OP_HEALTH:

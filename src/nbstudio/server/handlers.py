@@ -17,6 +17,7 @@ import tornado.web
 from jupyter_server.base.handlers import APIHandler
 
 from nbstudio.errors import NbstudioError, NotFoundError
+from nbstudio.server.schemas import BODY_SCHEMAS, validate_body
 
 
 def core(dotted: str) -> Callable[..., Any]:
@@ -55,16 +56,19 @@ class NbstudioHandler(APIHandler):
             )
         return value
 
-    def json_body(self) -> dict[str, Any]:
+    def json_body(self, schema: dict[str, Any]) -> dict[str, Any]:
+        """The JSON object of the body (empty: ``{}``), checked against ``schema`` (see
+        `nbstudio.server.schemas`): anything else is a 400 before a core function runs."""
         if not self.request.body:
-            return {}
-        try:
-            body = json.loads(self.request.body)
-        except ValueError:
-            raise tornado.web.HTTPError(400, "The request body is not valid JSON.") from None
+            body: Any = {}
+        else:
+            try:
+                body = json.loads(self.request.body)
+            except (ValueError, RecursionError):
+                raise tornado.web.HTTPError(400, "The request body is not valid JSON.") from None
         if not isinstance(body, dict):
             raise tornado.web.HTTPError(400, "The request body must be a JSON object.")
-        return body
+        return validate_body(body, schema)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -134,12 +138,17 @@ class ComputeHandler(NbstudioHandler):
 class ComputeActionHandler(NbstudioHandler):
     @tornado.web.authenticated
     async def post(self, name: str, action: str) -> None:
-        body = self.json_body()
+        schema = BODY_SCHEMAS.get(f"compute.{action}")
+        if schema is None:
+            actions = ", ".join(k.split(".", 1)[1] for k in BODY_SCHEMAS if k.startswith("compute."))
+            raise tornado.web.HTTPError(400, f"Unknown action {action!r}: use one of {actions}.")
+        body = self.json_body(schema)
         try:  # an unknown target is a 404, a bad action or body a 400
             await self.call("nbstudio.compute.api:get_target", name)
         except tornado.web.HTTPError as exc:
             raise tornado.web.HTTPError(404, exc.log_message) from None
-        await self.answer("nbstudio.compute.api:act", name, action, **body)
+        # The body travels as one dict: its keys can never collide with the call's own.
+        await self.answer("nbstudio.compute.api:act_with", name, action, body)
 
 
 class SweepsHandler(NbstudioHandler):
@@ -154,3 +163,13 @@ class EndpointsHandler(NbstudioHandler):
     async def get(self) -> None:
         endpoints = await self.call("nbstudio.endpoints.api:list_endpoints")
         self.finish(json.dumps({"endpoints": endpoints}, allow_nan=False))
+
+
+class OpenApiHandler(NbstudioHandler):
+    """The API's OpenAPI 3 document (the panel's contract; Schemathesis tests against it)."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        from nbstudio.server.openapi import openapi_document
+
+        self.finish(json.dumps(openapi_document(self.base_url), allow_nan=False))

@@ -26,6 +26,7 @@ ROUTES: list[tuple[str, type[h.NbstudioHandler]]] = [
     (r"compute/(?P<name>[^/]+)/(?P<action>[^/]+)", h.ComputeActionHandler),
     (r"sweeps", h.SweepsHandler),
     (r"endpoints", h.EndpointsHandler),
+    (r"openapi\.json", h.OpenApiHandler),
 ]
 
 

@@ -26,7 +26,7 @@ def _runs(root: Path) -> int:
         ("-p 'x={[]: 1}'", "not a Python literal"),
         # IPython expands {var} in magic lines ({{ is a brace): the magic receives x={{1}}
         ("-p 'x={{{{1}}}}'", "not a Python literal"),
-        ("-p 'x=" + "-" * 3000 + "1'", "not a Python"),
+        ("-p 'x=" + "-" * 3000 + "1'", "not a Python literal"),
         ("-p 'C=qnormal(0, 1, 1e-320)' --sweep maximize:acc", "too small"),
         ("-p 'C=choice(range(1, 10, 0))' --sweep maximize:acc", "must not be zero"),
         ("-p 'C=choice(range(10**3))' --sweep maximize:acc", "not a literal"),

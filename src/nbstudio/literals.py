@@ -21,20 +21,20 @@ class LiteralError(ValueError):
     """The text is not a Python literal nbstudio accepts; the message says why, in one line."""
 
 
-def parse_expression(text: str) -> ast.expr:
+def parse_expression(text: str, what: str = "a Python expression") -> ast.expr:
     """``text`` parsed as one Python expression (not evaluated), within the size limits."""
     if len(text) > MAX_LITERAL_CHARS:
-        raise LiteralError(f"{text[:40]!r}...: longer than {MAX_LITERAL_CHARS} characters")
+        raise LiteralError(f"{_short(text)} is longer than {MAX_LITERAL_CHARS} characters")
     try:
         return ast.parse(text.strip(), mode="eval").body
     except _ALL_FAILURES as exc:
-        raise LiteralError(f"{_short(text)} is not a Python expression ({_reason(exc)})") from None
+        raise LiteralError(f"{_short(text)} is not {what} ({_reason(exc)})") from None
 
 
 def read_literal(source: str | ast.expr) -> Any:
     """The value of a literal (numbers, strings, bytes, tuples, lists, dicts, sets, True/False/
     None), from its text or its parsed node. Raises `LiteralError` for anything else."""
-    node = parse_expression(source) if isinstance(source, str) else source
+    node = parse_expression(source, "a Python literal") if isinstance(source, str) else source
     try:
         return ast.literal_eval(node)
     except _ALL_FAILURES as exc:

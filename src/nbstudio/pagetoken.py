@@ -47,7 +47,11 @@ def decode(token: str | None) -> dict[str, Any]:
         body = json.loads(raw)
     except (binascii.Error, ValueError, RecursionError):
         raise QueryError(_HINT) from None
-    if not isinstance(body, dict) or body.get("v") != VERSION or set(body) - {"v", "offset", "cursor"}:
+    if (
+        not isinstance(body, dict)
+        or body.get("v") != VERSION
+        or set(body) - {"v", "offset", "cursor"}
+    ):
         raise QueryError(_HINT)
     offset = body.get("offset", 0)
     cursor = body.get("cursor")

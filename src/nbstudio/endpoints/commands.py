@@ -435,7 +435,6 @@ def _request_limits(size: str | int | None, timeout: float | None) -> dict[str, 
     return limits
 
 
-
 def create(
     name: str,
     port: int | None = None,

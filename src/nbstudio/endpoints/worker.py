@@ -86,7 +86,9 @@ class Scorer:
             except (ValueError, UnicodeDecodeError):
                 data = body
             except RecursionError:
-                return _error(400, "BAD_REQUEST", "Cannot read the request: JSON nested too deeply.")
+                return _error(
+                    400, "BAD_REQUEST", "Cannot read the request: JSON nested too deeply."
+                )
             if not isinstance(data, dict):
                 data = body
         guarded = _Guarded(self.model)

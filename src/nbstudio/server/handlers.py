@@ -140,7 +140,9 @@ class ComputeActionHandler(NbstudioHandler):
     async def post(self, name: str, action: str) -> None:
         schema = BODY_SCHEMAS.get(f"compute.{action}")
         if schema is None:
-            actions = ", ".join(k.split(".", 1)[1] for k in BODY_SCHEMAS if k.startswith("compute."))
+            actions = ", ".join(
+                k.split(".", 1)[1] for k in BODY_SCHEMAS if k.startswith("compute.")
+            )
             raise tornado.web.HTTPError(400, f"Unknown action {action!r}: use one of {actions}.")
         body = self.json_body(schema)
         try:  # an unknown target is a 404, a bad action or body a 400

@@ -314,9 +314,7 @@ PATHS: dict[str, Any] = {
         "Registered models with versions and aliases",
         _list_of("models", "RegisteredModel", "IModelsAnswer"),
     ),
-    "/compute": _get(
-        "Compute targets", _list_of("targets", "ComputeTarget", "IComputeAnswer")
-    ),
+    "/compute": _get("Compute targets", _list_of("targets", "ComputeTarget", "IComputeAnswer")),
     "/compute/{name}/{action}": {
         "post": {
             "summary": "Act on a compute target: start, stop, scale or delete",
@@ -331,7 +329,8 @@ PATHS: dict[str, Any] = {
             ],
             "requestBody": {
                 "required": False,
-                "description": "Per action: " + "; ".join(
+                "description": "Per action: "
+                + "; ".join(
                     f"{k.split('.')[1]}: {v['description']}" for k, v in BODY_SCHEMAS.items()
                 ),
                 "content": {
@@ -348,9 +347,7 @@ PATHS: dict[str, Any] = {
         }
     },
     "/sweeps": _get("Sweeps with progress", _list_of("sweeps", "Sweep", "ISweepsAnswer")),
-    "/endpoints": _get(
-        "Online endpoints", _list_of("endpoints", "Endpoint", "IEndpointsAnswer")
-    ),
+    "/endpoints": _get("Online endpoints", _list_of("endpoints", "Endpoint", "IEndpointsAnswer")),
     "/openapi.json": {
         "get": {
             "summary": "This document",

@@ -21,7 +21,7 @@ def _runs(root: Path) -> int:
 
 
 @pytest.mark.parametrize(
-    "line, words",
+    ("line", "words"),
     [
         ("-p 'x={[]: 1}'", "not a Python literal"),
         # IPython expands {var} in magic lines ({{ is a brace): the magic receives x={{1}}
@@ -43,7 +43,9 @@ def test_magic_input_is_one_line(ip, workspace: Path, line: str, words: str) -> 
         ip.run_cell_magic("mlrun", line, CELL)
     message = str(caught.value)
     # rule: a bad magic input is one UsageError line that says what is wrong
-    assert words in message and "\n" not in message and "Traceback" not in message
+    assert words in message
+    assert "\n" not in message
+    assert "Traceback" not in message
     # rule: nothing was recorded for a refused cell
     assert _runs(workspace) == before
 

@@ -41,7 +41,8 @@ def raw_fetch(jp_serverapp, http_server_client, jp_auth_header, jp_base_url):
 async def test_huge_experiment_id_is_not_found(jp_fetch, populated) -> None:
     code, body = await fail(jp_fetch, "runs", experiment_id="9" * 30)
     # rule: an id SQLite cannot hold names no experiment: 404, one line
-    assert code == 404 and "\n" not in body["message"]
+    assert code == 404
+    assert "\n" not in body["message"]
 
 
 @pytest.mark.parametrize(
@@ -57,7 +58,8 @@ async def test_huge_experiment_id_is_not_found(jp_fetch, populated) -> None:
 async def test_bad_page_token_is_400(jp_fetch, populated, token: str) -> None:
     code, body = await fail(jp_fetch, "runs", page_token=token)
     # rule: a page token is opaque, versioned and validated
-    assert code == 400 and body["message"].startswith("invalid page_token")
+    assert code == 400
+    assert body["message"].startswith("invalid page_token")
 
 
 async def test_non_ascii_page_token_is_400(raw_fetch, populated) -> None:
@@ -78,7 +80,7 @@ async def test_page_tokens_round_trip(jp_fetch, populated) -> None:
 
 
 @pytest.mark.parametrize(
-    "body, words",
+    ("body", "words"),
     [
         ({"name": "x"}, "Additional properties"),
         ({"action": "x"}, "Additional properties"),
@@ -94,7 +96,9 @@ async def test_compute_scale_body_is_validated(jp_fetch, populated, body, words:
         jp_fetch, "compute", "local", "scale", method="POST", body=json.dumps(body)
     )
     # rule: bodies follow a per-action schema; unknown keys and unbounded numbers are a 400
-    assert code == 400 and words in answer["message"] and "\n" not in answer["message"]
+    assert code == 400
+    assert words in answer["message"]
+    assert "\n" not in answer["message"]
 
 
 async def test_compute_start_takes_no_body_keys(jp_fetch, populated) -> None:
@@ -102,11 +106,12 @@ async def test_compute_start_takes_no_body_keys(jp_fetch, populated) -> None:
         jp_fetch, "compute", "local", "start", method="POST", body=json.dumps({"name": "y"})
     )
     # rule: an action without parameters refuses any key
-    assert code == 400 and "'name' was unexpected" in answer["message"]
+    assert code == 400
+    assert "'name' was unexpected" in answer["message"]
 
 
 async def test_deeply_nested_body_is_400(jp_fetch, populated) -> None:
-    code, answer = await fail(
+    code, _answer = await fail(
         jp_fetch, "compute", "local", "scale", method="POST", body="[" * 100_000
     )
     # rule: a body too deep to parse is a 400, not a RecursionError

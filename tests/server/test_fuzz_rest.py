@@ -107,7 +107,8 @@ def _check(response, suite: str) -> None:
         body = json.loads(response.body)
         if code >= 400:
             # rule: an error is JSON with a one-line message
-            assert isinstance(body.get("message"), str) and "\n" not in body["message"], body
+            assert isinstance(body.get("message"), str), body
+            assert "\n" not in body["message"], body
     except AssertionError:
         failure(suite)
         raise

@@ -9,7 +9,6 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from nbstudio.jupyter.arguments import Expression, parse_args, parse_assignments
 from nbstudio.jupyter.errors import user_errors
 
-
 _SWEEP_OPTIONS = {
     "sampling": "--sampling",
     "max_trials": "--max-trials",

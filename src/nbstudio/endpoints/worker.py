@@ -102,11 +102,29 @@ class Scorer:
                 return _error(
                     500, "INTERNAL_ERROR", message, type=type(error).__name__, traceback=trace
                 )
-            meta = {"mimetype": "application/json", "error": {"message": exc.message}}
-            return exc.get_http_status_code(), meta, exc.serialize_as_json().encode()
+            return _error(exc.get_http_status_code(), exc.error_code, _one_line(exc.message))
         except Exception as exc:  # pandas/numpy choking on a payload before the model runs
-            return _error(400, "BAD_REQUEST", f"Cannot read the request: {exc}")
+            return _error(400, "BAD_REQUEST", _one_line(f"Cannot read the request: {exc}"))
+        if result.status >= 400:  # MLflow's own refusals: some plain text, some multi-line
+            return _error(result.status, *_code_and_message(result.status, result.response))
         return result.status, {"mimetype": result.mimetype}, result.response.encode()
+
+
+def _one_line(text: str, limit: int = 2000) -> str:
+    """Error messages are one line (MLflow's embed DataFrame reprs and tracebacks)."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _code_and_message(status: int, response: str) -> tuple[str, str]:
+    try:
+        answer = json.loads(response)
+    except ValueError:
+        answer = None
+    if isinstance(answer, dict) and isinstance(answer.get("message"), str):
+        return str(answer.get("error_code") or "BAD_REQUEST"), _one_line(answer["message"])
+    code = "UNSUPPORTED_MEDIA_TYPE" if status == 415 else "BAD_REQUEST"
+    return code, _one_line(response)
 
 
 def load(source: str) -> tuple[Any, dict[str, Any]]:

@@ -53,6 +53,8 @@ export interface IArtifactEntry {
   path: string;
   is_dir: boolean;
   file_size: number | null;
+  /** A link leaving the run's artifact folder: never followed, no size, no target. */
+  is_link?: boolean;
 }
 
 export interface IRunResponse {
@@ -154,6 +156,13 @@ export interface ISweep {
 export interface IEndpoint {
   name: string;
   [key: string]: unknown;
+}
+
+/** Body of `POST compute/<name>/scale` (schema `body.compute.scale` of openapi.json). */
+export interface IComputeScaleBody {
+  nodes?: number;
+  min_nodes?: number;
+  max_nodes?: number;
 }
 
 /** Query of `GET runs`. */

@@ -83,7 +83,18 @@ SWEEP_OPTION = st.one_of(
     st.text(max_size=12).map(lambda t: f"-e {_quote(t)}"),
     st.sampled_from(["-e " + "x" * 600, "--nested", "--autolog", "--bogus", "'unclosed"]),
 )
-MLRUN_LINES = st.lists(st.one_of(PARAM, PARAM, TAG, SWEEP_OPTION), max_size=5).map(" ".join)
+SWEEP_LINES = st.builds(
+    lambda name, expr, extra: f"-p {_quote(f'{name}={expr}')} --sweep maximize:acc {extra}",
+    st.sampled_from(["C", "x"]),
+    EXPRESSIONS,
+    st.one_of(st.just(""), SWEEP_OPTION),
+)
+MLRUN_LINES = st.one_of(
+    PARAM,  # one option alone: nothing else masks the error it causes
+    SWEEP_OPTION,
+    SWEEP_LINES,
+    st.lists(st.one_of(PARAM, PARAM, TAG, SWEEP_OPTION), min_size=2, max_size=5).map(" ".join),
+)
 
 READ_LINES = st.one_of(
     st.builds(lambda n: ("models", _quote(n)), NAMES),
@@ -104,7 +115,9 @@ CELL = "import mlflow\nmlflow.log_metric('acc', 0.5)\n"
 
 def _bounded(line: str) -> str:
     """Keep valid sweeps short: at most 2 trials, 1 at a time, on the kernel."""
-    return line + " --max-trials 2 --max-concurrent 1" if "--max-trials" not in line else line
+    if "--sweep" not in line or "--max-trials" in line:
+        return line
+    return line + " --max-trials 2 --max-concurrent 1"
 
 
 def _one_line_error(exc: BaseException) -> None:
@@ -122,7 +135,7 @@ def _check_no_running(workspace) -> None:
 
 
 def test_fuzz_mlrun_lines(ip, workspace, capsys) -> None:
-    @fuzz_settings(60)
+    @fuzz_settings(150)
     @given(line=MLRUN_LINES)
     def mlrun(line: str) -> None:
         line = _bounded(line)

@@ -20,17 +20,23 @@ COUNTS: dict[str, Counter] = defaultdict(Counter)
 _TRANSIENT = ("-journal", "-wal", "-shm")
 
 
-def examples(default: int) -> int:
-    """How many examples a fuzz test tries: ``FUZZ_EXAMPLES`` if set, else ``default``."""
+def examples(default: int, share: float = 1.0) -> int:
+    """How many examples a fuzz test tries: ``default``, or its ``share`` of ``FUZZ_EXAMPLES``.
+
+    ``FUZZ_EXAMPLES`` is the number of examples of each fuzz suite (magics, rest, endpoint,
+    schemathesis); a test that is one of several in its suite takes its share of it.
+    """
     raw = os.environ.get("FUZZ_EXAMPLES", "")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else default
+    if raw.isdigit() and int(raw) > 0:
+        return max(default, round(int(raw) * share))
+    return default
 
 
-def fuzz_settings(default: int) -> settings:
+def fuzz_settings(default: int, share: float = 1.0) -> settings:
     """Hypothesis settings of a fuzz test: bounded examples, no deadline (a shared 2-core
     machine), fixtures shared across examples on purpose (one server, one shell)."""
     return settings(
-        max_examples=examples(default),
+        max_examples=examples(default, share),
         deadline=None,
         derandomize=not os.environ.get("FUZZ_EXAMPLES"),
         suppress_health_check=list(HealthCheck),

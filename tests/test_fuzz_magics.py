@@ -135,7 +135,7 @@ def _check_no_running(workspace) -> None:
 
 
 def test_fuzz_mlrun_lines(ip, workspace, capsys) -> None:
-    @fuzz_settings(150)
+    @fuzz_settings(150, share=0.7)
     @given(line=MLRUN_LINES)
     def mlrun(line: str) -> None:
         line = _bounded(line)
@@ -169,7 +169,7 @@ def test_fuzz_reads_create_nothing(ip, workspace, capsys) -> None:
     before_files = files_under(workspace)
     before_store = store_state(db)
 
-    @fuzz_settings(60)
+    @fuzz_settings(60, share=0.3)
     @given(read=READ_LINES)
     def read(read: tuple[str, str]) -> None:
         magic, line = read

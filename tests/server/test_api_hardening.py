@@ -135,6 +135,7 @@ def linked_run(populated, session, tmp_path: Path) -> str:
     os.symlink(tmp_path / "outside" / "secret.txt", root / "out-file")
     os.symlink(root / "ok.txt", root / "in-file")
     os.symlink(root / "missing", root / "dangling")
+    os.symlink(root / "loop", root / "loop")
     return run.info.run_id
 
 
@@ -142,7 +143,7 @@ async def test_links_out_of_the_artifact_folder_are_not_followed(jp_fetch, linke
     body = json.loads((await jp_fetch(*API, "runs", linked_run)).body)
     entries = {a["path"]: a for a in body["artifacts"]}
     # rule: links leaving the folder are listed as links: no size, no target, never followed
-    for name in ("out-dir", "out-file", "dangling"):
+    for name in ("out-dir", "out-file", "dangling", "loop"):
         assert entries[name] == {
             "path": name,
             "is_dir": False,
@@ -161,3 +162,11 @@ async def test_openapi_document_is_served(jp_fetch, populated) -> None:
     assert doc["openapi"].startswith("3.")
     assert "/compute/{name}/{action}" in doc["paths"]
     assert doc["components"]["schemas"]["body.compute.scale"]["additionalProperties"] is False
+
+
+@pytest.mark.parametrize("path", ["loop", "a" * 300, "b/" * 2100 + "c", "out-file"])
+async def test_unreadable_artifact_paths_are_400(jp_fetch, linked_run, path: str) -> None:
+    code, answer = await fail(jp_fetch, "runs", linked_run, "artifacts", path)
+    # rule: a link loop, an over-long name or a link out of the folder is a 400, never a 500
+    assert code == 400
+    assert "\n" not in answer["message"]

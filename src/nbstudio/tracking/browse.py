@@ -42,6 +42,7 @@ MAX_ARTIFACTS = 500
 MAX_CHILDREN = 1000
 MAX_TEXT_BYTES = 1024 * 1024
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
+MAX_PATH_BYTES = 4096  # Linux's PATH_MAX; each name at most 255 bytes
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".svg"}
 
 
@@ -450,6 +451,8 @@ def _clean_artifact_path(path: str) -> str:
         raise QueryError(
             f"Invalid artifact path {path!r}: it must stay inside the run's artifacts."
         )
+    if len(path.encode()) > MAX_PATH_BYTES or any(len(p.encode()) > 255 for p in pure.parts):
+        raise QueryError(f"Invalid artifact path {path[:60]!r}...: longer than a file path.")
     return pure.as_posix()
 
 
@@ -477,15 +480,20 @@ def artifact_preview(run_id: str, path: str, session: Session | None = None) -> 
 
 
 def _local_file(root: Path, clean: str, run_id: str) -> Path:
-    base = root.resolve()
-    target = (base / clean).resolve()
+    try:
+        base = root.resolve()
+        target = (base / clean).resolve()
+        exists, is_dir = target.exists(), target.is_dir()
+    except (OSError, RuntimeError) as exc:  # a link loop, a name the file system refuses
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "a link loop"
+        raise QueryError(f"Artifact {clean[:200]!r} cannot be read: {reason}.") from None
     if not target.is_relative_to(base):  # a symlink pointing outside the run's artifacts
         raise QueryError(
             f"Invalid artifact path {clean!r}: it must stay inside the run's artifacts."
         )
-    if not target.exists():
+    if not exists:
         raise NotFoundError(f"Run {run_id} has no artifact {clean!r}.")
-    if target.is_dir():
+    if is_dir:
         raise QueryError(f"Artifact {clean!r} is a folder; ask for a file inside it.")
     return target
 

@@ -184,7 +184,7 @@ def test_fuzz_endpoint_headers_and_bodies(env) -> None:
     key = env.headers()["Authorization"]
     client = httpx.Client(timeout=30)
 
-    @fuzz_settings(80)
+    @fuzz_settings(60)
     @given(
         auth=st.one_of(st.just(key), st.just(key), HEADER_TEXT),
         deployment=st.one_of(st.none(), st.just("blue"), HEADER_TEXT),

@@ -127,7 +127,7 @@ def test_fuzz_reads(
         future = http_server_client.fetch(url, headers=headers, raise_error=False, **kwargs)
         return jp_asyncio_loop.run_until_complete(future)
 
-    @fuzz_settings(250, share=0.6)
+    @fuzz_settings(200, share=0.6)
     @given(route=_routes(populated), query=QUERY)
     def read(route: str, query: list[tuple[str, str]]) -> None:
         url = f"{jp_base_url}nbstudio/api/{route}"
@@ -148,7 +148,7 @@ def test_fuzz_compute_actions(
     db = populated.root / ".nbstudio" / "mlflow.db"
     before_store = store_state(db)
 
-    @fuzz_settings(150, share=0.4)
+    @fuzz_settings(100, share=0.4)
     @given(
         name=st.one_of(st.sampled_from(["local", "cpu"]), TEXT),
         action=st.one_of(st.sampled_from(["start", "stop", "scale", "delete"]), TEXT),

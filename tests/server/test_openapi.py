@@ -133,7 +133,7 @@ def test_schemathesis_finds_no_failure(live_server) -> None:
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
-            @fuzz_settings(25, share)
+            @fuzz_settings(15, share)
             @given(case=operation.as_strategy(generation_mode=mode))
             def check(case) -> None:
                 response = case.call(headers=auth, base_url=f"{url}/nbstudio/api")

@@ -78,10 +78,12 @@ def files_under(root: Path) -> set[str]:
     return found
 
 
-def store_state(db: Path) -> tuple[int, str, int]:
-    """(runs, ``PRAGMA integrity_check``, RUNNING runs) of a workspace's MLflow SQLite store."""
+def store_state(db: Path) -> tuple[int, str, int, int]:
+    """(runs, ``PRAGMA integrity_check``, RUNNING runs, experiments) of a workspace's MLflow
+    SQLite store."""
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         runs = conn.execute("select count(*) from runs").fetchone()[0]
         integrity = conn.execute("pragma integrity_check").fetchone()[0]
         running = conn.execute("select count(*) from runs where status = 'RUNNING'").fetchone()[0]
-    return runs, integrity, running
+        experiments = conn.execute("select count(*) from experiments").fetchone()[0]
+    return runs, integrity, running, experiments

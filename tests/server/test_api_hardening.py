@@ -170,3 +170,10 @@ async def test_unreadable_artifact_paths_are_400(jp_fetch, linked_run, path: str
     # rule: a link loop, an over-long name or a link out of the folder is a 400, never a 500
     assert code == 400
     assert "\n" not in answer["message"]
+
+
+async def test_unknown_query_parameter_is_400(jp_fetch, populated) -> None:
+    code, answer = await fail(jp_fetch, "runs", page_sise="5")
+    # rule: a query parameter the route does not take is refused, not silently ignored
+    assert code == 400
+    assert "page_sise" in answer["message"]

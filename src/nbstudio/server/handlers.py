@@ -26,8 +26,29 @@ def core(dotted: str) -> Callable[..., Any]:
     return getattr(importlib.import_module(module), name)
 
 
+# Query parameters any Jupyter API accepts (authentication), whatever the route.
+_JUPYTER_QUERY = frozenset({"token", "_xsrf"})
+
+
 class NbstudioHandler(APIHandler):
-    """Base handler: runs a core call in a thread and answers its result (or error) as JSON."""
+    """Base handler: runs a core call in a thread and answers its result (or error) as JSON.
+
+    ``query_parameters`` names the query parameters a route takes (as documented in
+    openapi.json); any other is a 400, so a typo is never silently ignored.
+    """
+
+    query_parameters: frozenset[str] = frozenset()
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        await super().prepare()
+        if self.current_user is None:
+            return  # @authenticated answers 403 first
+        unknown = sorted(set(self.request.query_arguments) - self.query_parameters - _JUPYTER_QUERY)
+        if unknown:
+            takes = ", ".join(sorted(self.query_parameters)) or "none"
+            raise tornado.web.HTTPError(
+                400, f"Unknown query parameter {unknown[0][:50]!r} (this route takes: {takes})."
+            )
 
     async def answer(self, dotted: str, *args: Any, **kwargs: Any) -> None:
         self.finish(json.dumps(await self.call(dotted, *args, **kwargs), allow_nan=False))
@@ -89,6 +110,8 @@ class ExperimentsHandler(NbstudioHandler):
 
 
 class RunsHandler(NbstudioHandler):
+    query_parameters = frozenset({"experiment_id", "filter", "order_by", "page_size", "page_token"})
+
     @tornado.web.authenticated
     async def get(self) -> None:
         experiment_ids = [e for e in self.get_query_arguments("experiment_id") if e]
@@ -110,6 +133,8 @@ class RunHandler(NbstudioHandler):
 
 
 class MetricHistoryHandler(NbstudioHandler):
+    query_parameters = frozenset({"max_points"})
+
     @tornado.web.authenticated
     async def get(self, run_id: str, key: str) -> None:
         max_points = self.int_argument("max_points", 2000, 10, 10_000)

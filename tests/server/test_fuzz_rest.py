@@ -58,7 +58,20 @@ TEXT = st.one_of(HOSTILE, st.text(max_size=40), st.from_regex(r"[0-9]{1,40}", fu
 PARAM_NAMES = st.sampled_from(
     ["experiment_id", "filter", "order_by", "page_size", "page_token", "max_points", "x", "é"]
 )
-QUERY = st.lists(st.tuples(PARAM_NAMES, TEXT), max_size=5)
+RUNS_PARAMS = st.sampled_from(["experiment_id", "filter", "order_by", "page_size", "page_token"])
+
+
+def _query(
+    names: st.SearchStrategy[str], good: st.SearchStrategy[str]
+) -> st.SearchStrategy[list[tuple[str, str]]]:
+    """Mostly the route's own parameters with good or hostile values; now and then any other
+    name (a 400)."""
+    value = st.one_of(good, good, TEXT)
+    return st.lists(st.tuples(st.one_of(names, names, names, PARAM_NAMES), value), max_size=4)
+
+
+# Routes without parameters: mostly none, sometimes one they do not take (a 400).
+NO_PARAMS = st.one_of(st.just([]), st.just([]), st.lists(st.tuples(PARAM_NAMES, TEXT), max_size=1))
 JSON_VALUES = st.recursive(
     st.none()
     | st.booleans()
@@ -86,12 +99,24 @@ def _routes(store) -> st.SearchStrategy[str]:
     path = st.one_of(
         st.sampled_from(["cell.py", "outputs/log.txt", "plots/dot.png", "escape.txt"]), TEXT
     )
+    good = st.sampled_from(
+        [store.exp_a, store.exp_b, "5", "50", "500", "metrics.m0 > 0.5", "metrics.m0 DESC"]
+    )
+    plain = st.sampled_from(
+        ["workspace", "experiments", "models", "compute", "sweeps", "endpoints", "openapi.json"]
+    )
     return st.one_of(
-        st.sampled_from(["workspace", "experiments", "runs", "models", "compute", "sweeps"]),
-        st.sampled_from(["endpoints", "openapi.json"]),
-        run.map(lambda r: f"runs/{_seg(r)}"),
-        st.tuples(run, key).map(lambda t: f"runs/{_seg(t[0])}/metrics/{_seg(t[1], '/')}"),
-        st.tuples(run, path).map(lambda t: f"runs/{_seg(t[0])}/artifacts/{_seg(t[1], '/')}"),
+        st.tuples(plain, NO_PARAMS),
+        st.tuples(st.just("runs"), _query(RUNS_PARAMS, good)),
+        st.tuples(run.map(lambda r: f"runs/{_seg(r)}"), NO_PARAMS),
+        st.tuples(
+            st.tuples(run, key).map(lambda t: f"runs/{_seg(t[0])}/metrics/{_seg(t[1], '/')}"),
+            _query(st.just("max_points"), st.sampled_from(["10", "100", "10000"])),
+        ),
+        st.tuples(
+            st.tuples(run, path).map(lambda t: f"runs/{_seg(t[0])}/artifacts/{_seg(t[1], '/')}"),
+            NO_PARAMS,
+        ),
     )
 
 
@@ -128,8 +153,9 @@ def test_fuzz_reads(
         return jp_asyncio_loop.run_until_complete(future)
 
     @fuzz_settings(200, share=0.6)
-    @given(route=_routes(populated), query=QUERY)
-    def read(route: str, query: list[tuple[str, str]]) -> None:
+    @given(request=_routes(populated))
+    def read(request: tuple[str, list[tuple[str, str]]]) -> None:
+        route, query = request
         url = f"{jp_base_url}nbstudio/api/{route}"
         if query:
             url += "?" + urlencode(query)

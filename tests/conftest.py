@@ -50,3 +50,14 @@ def ip(workspace: Path):
     load_ipython_extension(shell)  # as a fresh kernel would: %load_ext runs once per process
     yield shell
     shell.reset(new_session=False)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The fuzz suite's counts (tried / 2xx / 4xx / failures), when fuzz tests ran."""
+    import sys
+
+    helpers = sys.modules.get("fuzz_helpers")
+    if helpers is not None and helpers.COUNTS:
+        terminalreporter.section("fuzz counts")
+        for line in helpers.summary_lines():
+            terminalreporter.write_line(line)

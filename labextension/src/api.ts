@@ -53,6 +53,8 @@ export interface IArtifactEntry {
   path: string;
   is_dir: boolean;
   file_size: number | null;
+  /** A link leaving the run's artifact folder: never followed, no size, no target. */
+  is_link?: boolean;
 }
 
 export interface IRunResponse {
@@ -213,6 +215,13 @@ export interface IRunData {
   run_id: string;
   inputs: IRunDataItem[];
   outputs: IRunDataItem[];
+}
+
+/** Body of `POST compute/<name>/scale` (schema `body.compute.scale` of openapi.json). */
+export interface IComputeScaleBody {
+  nodes?: number;
+  min_nodes?: number;
+  max_nodes?: number;
 }
 
 /** Query of `GET runs`. */

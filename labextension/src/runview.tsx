@@ -142,7 +142,9 @@ export class RunView extends ReactWidget {
     artifacts: IArtifactEntry[],
     active: boolean
   ): Promise<void> {
-    const present = new Set(artifacts.filter(a => !a.is_dir).map(a => a.path));
+    const present = new Set(
+      artifacts.filter(a => !a.is_dir && !a.is_link).map(a => a.path)
+    );
     const wanted = AUTO_PREVIEW.filter(
       path =>
         present.has(path) &&
@@ -319,20 +321,24 @@ export class RunView extends ReactWidget {
               {artifacts.map(entry => (
                 <li
                   key={entry.path}
-                  className={`nbs-row ${entry.is_dir ? 'nbs-dir' : 'nbs-clickable'} ${
-                    entry.path === this._selected ? 'nbs-selected' : ''
-                  }`}
+                  className={`nbs-row ${
+                    entry.is_dir || entry.is_link ? 'nbs-dir' : 'nbs-clickable'
+                  } ${entry.path === this._selected ? 'nbs-selected' : ''}`}
                   style={{
                     paddingLeft: `${entry.path.split('/').length - 1}em`
                   }}
-                  onClick={() => !entry.is_dir && this._select(entry.path)}
+                  onClick={() =>
+                    !entry.is_dir && !entry.is_link && this._select(entry.path)
+                  }
                 >
                   <span className="nbs-name">
                     {entry.path.split('/').pop()}
                     {entry.is_dir ? '/' : ''}
                   </span>
                   <span className="nbs-note">
-                    {formatBytes(entry.file_size)}
+                    {entry.is_link
+                      ? 'link out of the run (not followed)'
+                      : formatBytes(entry.file_size)}
                   </span>
                 </li>
               ))}

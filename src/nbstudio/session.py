@@ -90,6 +90,13 @@ class Session:
         if cached:
             return cached
         from mlflow.exceptions import MlflowException
+        from mlflow.utils.validation import MAX_EXPERIMENT_NAME_LENGTH
+
+        if len(name) > MAX_EXPERIMENT_NAME_LENGTH:  # MLflow's own limit, said up front
+            raise WorkspaceError(
+                f"Experiment name {name[:30]!r}... is {len(name)} characters long; MLflow takes "
+                f"at most {MAX_EXPERIMENT_NAME_LENGTH}."
+            )
 
         client = self.client()
         found = client.get_experiment_by_name(name)

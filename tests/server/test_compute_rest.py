@@ -102,9 +102,9 @@ async def test_compute_actions(jp_fetch, cluster) -> None:
     [
         (("nope", "stop"), {}, 404, "No compute target named 'nope'"),
         (("panel", "explode"), {}, 400, "Unknown action 'explode'"),
-        (("panel", "scale"), {"nodes": "two"}, 400, "nodes must be a whole number"),
+        (("panel", "scale"), {"nodes": "two"}, 400, "'two' is not of type 'integer'"),
         (("panel", "scale"), {"nodes": 9}, 400, "allows 0 to 2"),
-        (("panel", "scale"), {"cores": 1}, 400, "scale takes nodes"),
+        (("panel", "scale"), {"cores": 1}, 400, "'cores' was unexpected"),
         (("local", "stop"), {}, 400, "'local' is the kernel"),
     ],
     ids=["unknown", "bad-action", "bad-nodes", "too-many", "bad-key", "local"],

@@ -57,7 +57,12 @@ def get_target(name: str) -> dict[str, Any]:
     return get(name).to_dict()
 
 
-def act(name: str, action: str, **params: Any) -> dict[str, Any]:
+def act_with(name: str, action: str, params: dict[str, Any]) -> dict[str, Any]:
+    """`act` with the parameters as one dict (a request body): no key can shadow ``name``."""
+    return act(name, action, **params)
+
+
+def act(name: str, action: str, /, **params: Any) -> dict[str, Any]:
     """Do ``action`` to target ``name`` and return its dict afterwards.
 
     ``start`` waits until the cluster runs; ``stop`` until its processes are gone; ``scale``

@@ -341,8 +341,11 @@ def create(
     _check_sizes(min_nodes, max_nodes)
     if threads_per_node < 1:
         raise ComputeError(f"--threads-per-node must be at least 1, not {threads_per_node}.")
-    if idle_seconds <= 0:
-        raise ComputeError(f"--idle-seconds must be positive, not {idle_seconds}.")
+    if not (isinstance(idle_seconds, int | float) and 0 < idle_seconds <= MAX_IDLE_SECONDS):
+        raise ComputeError(
+            f"--idle-seconds must be a number of seconds above 0 and at most {MAX_IDLE_SECONDS} "
+            f"(30 days), not {idle_seconds}."
+        )
     try:
         memory = parse_bytes(memory_per_node)
     except (ValueError, TypeError):
@@ -378,11 +381,27 @@ def attach(name: str, address: str) -> Target:
     return get(name)
 
 
+# Each node of a managed cluster is a worker process on this machine: more than this many per
+# core is a typo, not a plan (attach a scheduler of a real cluster for more).
+NODES_PER_CORE = 16
+MAX_IDLE_SECONDS = 30 * 86400
+
+
+def max_nodes_here() -> int:
+    """The most nodes a managed cluster may have on this machine."""
+    return NODES_PER_CORE * (os.cpu_count() or 1)
+
+
 def _check_sizes(min_nodes: int, max_nodes: int) -> None:
     if min_nodes < 0:
         raise ComputeError(f"--min-nodes must be 0 or more, not {min_nodes}.")
     if max_nodes < 1:
         raise ComputeError(f"--max-nodes must be at least 1, not {max_nodes}.")
+    if max_nodes > max_nodes_here():
+        raise ComputeError(
+            f"--max-nodes {max_nodes} is more worker processes than this machine can run "
+            f"(at most {max_nodes_here()}: {NODES_PER_CORE} per core)."
+        )
     if min_nodes > max_nodes:
         raise ComputeError(f"--min-nodes ({min_nodes}) is above --max-nodes ({max_nodes}).")
 

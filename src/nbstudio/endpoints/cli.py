@@ -34,6 +34,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     create = with_json(verb("create", "Create an endpoint (with a new key) and start it."))
     create.add_argument("--port", type=int, help="Port on 127.0.0.1 (default: a free one).")
     create.add_argument("--description", default="", help="A note shown with the endpoint.")
+    create.add_argument("--max-request-size", help="Answer 413 above this size (default 20MB).")
+    create.add_argument("--request-timeout", type=float, help="Answer 504 after N s (60).")
     deploy = with_json(verb("deploy", "Deploy a registered model version as a deployment."))
     deploy.add_argument("deployment", help="Deployment name, e.g. blue or green.")
     deploy.add_argument("model", help="NAME@ALIAS, NAME/VERSION or NAME (latest version).")
@@ -114,7 +116,13 @@ def run(args: argparse.Namespace) -> int:
                 table = commands.table()
                 result = table.to_string(index=False) if len(table) else "No endpoints yet."
         case "create":
-            result = commands.create(args.name, port=args.port, description=args.description)
+            result = commands.create(
+                args.name,
+                port=args.port,
+                description=args.description,
+                max_request_size=args.max_request_size,
+                request_timeout=args.request_timeout,
+            )
         case "deploy":
             result = commands.deploy(
                 args.name, args.deployment, args.model, traffic=args.traffic, timeout=args.timeout

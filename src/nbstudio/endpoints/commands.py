@@ -48,6 +48,7 @@ from nbstudio.endpoints.records import (
 from nbstudio.endpoints.routing import check_mirror, check_traffic, share
 from nbstudio.endpoints.workers import START_TIMEOUT
 from nbstudio.processes import process_alive, stop_process_tree
+from nbstudio.tracking.filters import equals
 
 SERVER_START_TIMEOUT = 60.0
 APPLY_TIMEOUT = 60.0
@@ -399,7 +400,7 @@ def resolve_model(reference: str) -> ResolvedModel:
             version = client.get_model_version(name, number)
         else:
             name = ref
-            versions = client.search_model_versions(f"name = '{name}'")
+            versions = client.search_model_versions(equals("name", name))
             if not versions:
                 raise EndpointError(f"Model {name!r} has no version to deploy.")
             version = max(versions, key=lambda v: int(v.version))
@@ -410,20 +411,53 @@ def resolve_model(reference: str) -> ResolvedModel:
 
 
 # -- commands ----------------------------------------------------------------------------------
+MAX_REQUEST_TIMEOUT = 3600.0
 
 
-def create(name: str, port: int | None = None, description: str = "") -> EndpointInfo:
-    """Create endpoint ``name`` with a new key and start it (no deployment yet)."""
+def _request_limits(size: str | int | None, timeout: float | None) -> dict[str, Any]:
+    """The spec fields for ``--max-request-size`` and ``--request-timeout``, checked."""
+    from dask.utils import parse_bytes
+
+    limits: dict[str, Any] = {}
+    if size is not None:
+        try:
+            limits["max_request_bytes"] = int(parse_bytes(size))
+        except (ValueError, TypeError, OverflowError):
+            raise EndpointError(f"--max-request-size {size!r} is not a size, e.g. 20MB.") from None
+        if not 1 <= limits["max_request_bytes"] <= 2**31:
+            raise EndpointError(f"--max-request-size {size!r}: choose 1 byte to 2 GiB.")
+    if timeout is not None:
+        if not 0 < timeout <= MAX_REQUEST_TIMEOUT:  # also refuses nan
+            raise EndpointError(
+                f"--request-timeout {timeout}: choose 0 to {MAX_REQUEST_TIMEOUT:g} seconds."
+            )
+        limits["request_timeout"] = float(timeout)
+    return limits
+
+
+def create(
+    name: str,
+    port: int | None = None,
+    description: str = "",
+    max_request_size: str | int | None = None,
+    request_timeout: float | None = None,
+) -> EndpointInfo:
+    """Create endpoint ``name`` with a new key and start it (no deployment yet).
+
+    ``max_request_size`` (bytes, or e.g. ``"20MB"``) and ``request_timeout`` (seconds) bound
+    every request: a larger body is answered 413 unread, a slower answer 504.
+    """
     check_name(name)
     if port is not None and not 1024 <= port <= 65535:
         raise EndpointError(f"--port {port}: choose a port between 1024 and 65535.")
+    limits = _request_limits(max_request_size, request_timeout)
     recs = records()
     with recs.locked(name):
         if recs.exists(name):
             raise EndpointError(
                 f"Endpoint {name!r} already exists: %endpoint show {name}, or delete it first."
             )
-        spec = EndpointSpec(name=name, port=port, description=description)
+        spec = EndpointSpec(name=name, port=port, description=description, **limits)
         recs.write_spec(spec)
     try:
         _apply(recs, spec, APPLY_TIMEOUT)

@@ -47,6 +47,10 @@ READY = "ready"
 DRAINING = "draining"
 RESTARTING = "restarting"
 
+# Like common model-serving defaults (e.g. 20 MB bodies); both are per endpoint in its spec.
+DEFAULT_MAX_REQUEST_BYTES = 20 * 1024 * 1024
+DEFAULT_REQUEST_TIMEOUT = 60.0
+
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
 MONITORING_DB = "monitoring.db"
 
@@ -112,6 +116,9 @@ class EndpointSpec:
     deployments: dict[str, DeploymentSpec] = field(default_factory=dict)
     traffic: dict[str, int] = field(default_factory=dict)
     mirror: dict[str, int] = field(default_factory=dict)
+    # A larger body is refused with 413 before it is read whole; a slower answer gets 504.
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EndpointSpec:
@@ -239,6 +246,7 @@ class Records:
     @contextlib.contextmanager
     def updating(self, name: str) -> Iterator[EndpointSpec]:
         """Read the spec under the lock, let the caller change it, write it as a new generation."""
+        self.spec(name)  # an unknown endpoint is an error before its folder (and lock) exists
         with self.locked(name):
             spec = self.spec(name)
             yield spec

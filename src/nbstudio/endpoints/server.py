@@ -396,8 +396,25 @@ class Endpoint:
     # -- requests ----------------------------------------------------------------------------
 
     def authorized(self, request: Request) -> bool:
+        """Whether the request carries the key; any malformed header is simply not the key."""
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(token.strip(), self.key)
+        # compare_digest takes str of ASCII only: compare bytes, whatever the client sent.
+        sent = token.strip().encode("utf-8", "replace")
+        return scheme.lower() == "bearer" and hmac.compare_digest(sent, self.key.encode())
+
+    async def read_body(self, request: Request) -> bytes | None:
+        """The body, or None once it passes the endpoint's size limit (not read further)."""
+        limit = self.spec.max_request_bytes
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            return None
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     async def score(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -411,7 +428,16 @@ class Endpoint:
                 f"(%endpoint key {self.name} shows the key).",
                 **{"WWW-Authenticate": "Bearer"},
             )
-        body = await request.body()
+        body = await self.read_body(request)
+        if body is None:
+            self.recorder.request(monitoring.ENDPOINT_ROW, ts, _ms(started), 413)
+            limit = self.spec.max_request_bytes
+            return _error(
+                413,
+                "REQUEST_LIMIT_EXCEEDED",
+                f"The request body is larger than this endpoint's limit of {limit} bytes "
+                f"(%endpoint create {self.name} --max-request-size sets it).",
+            )
         content_type = request.headers.get("content-type")
         target = next((request.headers[h] for h in DEPLOYMENT_HEADERS if h in request.headers), "")
         if target:
@@ -477,10 +503,18 @@ class Endpoint:
         mirror: bool = False,
     ) -> tuple[int, dict[str, Any], bytes]:
         worker.inflight += 1
+        timeout = self.spec.request_timeout
         try:
-            status, meta, out = await worker.call(
-                protocol.OP_SCORE, {"content_type": content_type}, body
+            status, meta, out = await asyncio.wait_for(
+                worker.call(protocol.OP_SCORE, {"content_type": content_type}, body), timeout
             )
+        except TimeoutError:
+            message = (
+                f"Deployment {name!r} did not answer within {timeout:g} s, this endpoint's "
+                f"request timeout (%endpoint create {self.name} --request-timeout sets it)."
+            )
+            status, meta = 504, {"mimetype": "application/json", "error": {"message": message}}
+            out = json.dumps({"error_code": "DEADLINE_EXCEEDED", "message": message}).encode()
         except WorkerGone as exc:
             message = (
                 f"Deployment {name!r} stopped while answering (its worker process exited: {exc}); "
@@ -493,7 +527,7 @@ class Endpoint:
             worker.inflight -= 1
         self.recorder.request(name, ts, _ms(started), status, mirror)
         error = meta.get("error")
-        if error and status >= 500 and status != 502:
+        if error and status >= 500 and status not in (502, 504):
             self.recorder.exception(
                 name,
                 ts,

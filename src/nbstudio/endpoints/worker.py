@@ -85,6 +85,10 @@ class Scorer:
                 data = json.loads(body)
             except (ValueError, UnicodeDecodeError):
                 data = body
+            except RecursionError:
+                return _error(
+                    400, "BAD_REQUEST", "Cannot read the request: JSON nested too deeply."
+                )
             if not isinstance(data, dict):
                 data = body
         guarded = _Guarded(self.model)
@@ -98,11 +102,29 @@ class Scorer:
                 return _error(
                     500, "INTERNAL_ERROR", message, type=type(error).__name__, traceback=trace
                 )
-            meta = {"mimetype": "application/json", "error": {"message": exc.message}}
-            return exc.get_http_status_code(), meta, exc.serialize_as_json().encode()
+            return _error(exc.get_http_status_code(), exc.error_code, _one_line(exc.message))
         except Exception as exc:  # pandas/numpy choking on a payload before the model runs
-            return _error(400, "BAD_REQUEST", f"Cannot read the request: {exc}")
+            return _error(400, "BAD_REQUEST", _one_line(f"Cannot read the request: {exc}"))
+        if result.status >= 400:  # MLflow's own refusals: some plain text, some multi-line
+            return _error(result.status, *_code_and_message(result.status, result.response))
         return result.status, {"mimetype": result.mimetype}, result.response.encode()
+
+
+def _one_line(text: str, limit: int = 2000) -> str:
+    """Error messages are one line (MLflow's embed DataFrame reprs and tracebacks)."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _code_and_message(status: int, response: str) -> tuple[str, str]:
+    try:
+        answer = json.loads(response)
+    except ValueError:
+        answer = None
+    if isinstance(answer, dict) and isinstance(answer.get("message"), str):
+        return str(answer.get("error_code") or "BAD_REQUEST"), _one_line(answer["message"])
+    code = "UNSUPPORTED_MEDIA_TYPE" if status == 415 else "BAD_REQUEST"
+    return code, _one_line(response)
 
 
 def load(source: str) -> tuple[Any, dict[str, Any]]:
@@ -158,6 +180,17 @@ async def _watch_parent(parent: int) -> None:
             os._exit(0)
 
 
+def _score_safely(scorer: Scorer, body: bytes, content_type: str | None) -> tuple[int, dict, bytes]:
+    """Score, and answer a true 500 if scoring itself breaks: the worker stays up, so the
+    endpoint never reports a worker exit that did not happen."""
+    try:
+        return scorer.score(body, content_type)
+    except Exception as exc:
+        message = f"The worker failed on this request: {type(exc).__name__}: {exc}"
+        log.exception("%s", message)
+        return _error(500, "INTERNAL_ERROR", " ".join(message.split()), type=type(exc).__name__)
+
+
 async def serve(sock: socket.socket, scorer: Scorer, parent: int) -> None:
     health = {"status": "ready", "pid": os.getpid(), **scorer.info}
 
@@ -169,7 +202,7 @@ async def serve(sock: socket.socket, scorer: Scorer, parent: int) -> None:
                     # Scored inline: the worker serves one model, CPU-bound, so threads would
                     # only add hand-offs; requests queue on their connections meanwhile.
                     started = time.perf_counter()
-                    status, rmeta, out = scorer.score(body, meta.get("content_type"))
+                    status, rmeta, out = _score_safely(scorer, body, meta.get("content_type"))
                     rmeta["ms"] = (time.perf_counter() - started) * 1000
                     protocol.write_response(writer, status, rmeta, out)
                 elif op == protocol.OP_HEALTH:

@@ -9,12 +9,16 @@ so lines are split shell-style (quotes group, then disappear) before argparse se
 from __future__ import annotations
 
 import ast
+import builtins
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.utils.process import arg_split
+
+from nbstudio.literals import LiteralError, parse_expression, read_literal
 
 _BARE_WORD = re.compile(r"^[A-Za-z_][\w\-./:]*$")
 _KEY = re.compile(r"^[A-Za-z_]\w*$")
@@ -55,20 +59,21 @@ def parse_args(magic: Any, line: str) -> Any:
 
 
 def parse_value(text: str) -> Any:
+    """A ``-p`` value: a Python literal, a bare word (a string) or a call (an `Expression`)."""
     try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        pass
+        return read_literal(text)
+    except LiteralError as exc:
+        why = str(exc)
     if _BARE_WORD.match(text) and text not in {"True", "False", "None"}:
         return text
     try:
-        node = ast.parse(text, mode="eval").body
-    except SyntaxError:
+        node = parse_expression(text)
+    except LiteralError:
         node = None
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         return Expression(text)
     raise UsageError(
-        f"{text!r} is not a Python literal. Use numbers, quoted strings, lists or dicts, "
+        f"{why}. Use numbers, quoted strings, lists or dicts, "
         "e.g. -p alpha=0.5 -p kernel=\"'rbf'\" -p layers='[64, 32]'."
     )
 
@@ -83,5 +88,12 @@ def parse_assignments(items: list[str] | None, option: str, literal: bool = True
             raise UsageError(f"{option} {item!r}: expected KEY=VALUE, e.g. {option} alpha=0.5")
         if literal and not _KEY.match(key):
             raise UsageError(f"{option} {item!r}: {key!r} is not a valid Python variable name")
+        if literal and key in vars(builtins):
+            # Legal, but the cell then loses the builtin: say so once, do not refuse.
+            print(  # noqa: T201 - a warning line under the cell
+                f"Warning: {option} {key}=... hides Python's builtin {key!r} in this notebook "
+                f"(restore it with: del {key}).",
+                file=sys.stderr,
+            )
         result[key] = parse_value(value.strip()) if literal else value
     return result

@@ -20,7 +20,8 @@ from nbstudio.jupyter.arguments import HELP_FLAGS, split_line
 from nbstudio.jupyter.errors import user_errors
 
 USAGE = """\
-%endpoint create NAME [--port P] [--description TEXT]
+%endpoint create NAME [--port P] [--description TEXT] [--max-request-size 20MB]
+                [--request-timeout 60]
 %endpoint deploy NAME DEPLOYMENT MODEL_NAME@ALIAS|MODEL_NAME/VERSION [--traffic N]
 %endpoint traffic NAME blue=90 green=10 [--mirror green=10]
 %endpoint list
@@ -55,10 +56,18 @@ def _prepare_monitor() -> None:
 @argument("name", help="Endpoint name: a letter, then letters, digits, - or _.")
 @argument("--port", type=int, help="Port on 127.0.0.1 (default: a free one, kept across restarts).")
 @argument("--description", default="", help="A note shown with the endpoint.")
+@argument("--max-request-size", help="Refuse larger bodies with 413 (default 20MB; e.g. 1MB).")
+@argument("--request-timeout", type=float, help="Answer 504 after this many seconds (60).")
 def _create(args: Any, shell: Any) -> Any:
     from nbstudio.endpoints import commands
 
-    return commands.create(args.name, port=args.port, description=args.description)
+    return commands.create(
+        args.name,
+        port=args.port,
+        description=args.description,
+        max_request_size=args.max_request_size,
+        request_timeout=args.request_timeout,
+    )
 
 
 @magic_arguments(name="endpoint deploy")

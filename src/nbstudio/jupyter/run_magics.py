@@ -9,6 +9,27 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from nbstudio.jupyter.arguments import Expression, parse_args, parse_assignments
 from nbstudio.jupyter.errors import user_errors
 
+_SWEEP_OPTIONS = {
+    "sampling": "--sampling",
+    "max_trials": "--max-trials",
+    "max_concurrent": "--max-concurrent",
+    "policy": "--policy",
+    "seed": "--seed",
+    "timeout": "--timeout",
+    "trial_timeout": "--trial-timeout",
+    "out": "--out",
+}
+
+
+def _refuse_sweep_options(args: object) -> None:
+    """Sweep options on a plain run would be silently ignored: say what they need instead."""
+    given = [flag for key, flag in _SWEEP_OPTIONS.items() if getattr(args, key) is not None]
+    if given:
+        raise UsageError(
+            f"{', '.join(given)} only apply to a sweep: give a -p value a distribution "
+            '(e.g. -p C="uniform(0, 1)") and/or --sweep maximize:METRIC.'
+        )
+
 
 @magics_class
 class RunMagics(Magics):
@@ -88,6 +109,8 @@ class RunMagics(Magics):
         params = parse_assignments(args.param, "-p")
         tags = parse_assignments(args.tag, "-t", literal=False)
         expressions = {k: v.text for k, v in params.items() if isinstance(v, Expression)}
+        if not (expressions or args.sweep or args.resume):
+            _refuse_sweep_options(args)
         if expressions or args.sweep or args.resume:
             from nbstudio.jupyter.sweep_cell import run_sweep_cell
 

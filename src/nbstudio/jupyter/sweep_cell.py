@@ -145,10 +145,16 @@ def _follow(progress: Any) -> Any:
 
 def run_sweep_cell(shell: Any, cell: str, args: Any, params: dict[str, Any], tags: dict) -> Any:
     """Run ``cell`` as the trial body of the sweep the magic's options describe."""
+    from nbstudio.sweep.errors import SpaceError
     from nbstudio.sweep.space import FACTORIES, is_distribution_text, parse_distribution
 
     for key, value in params.items():
         if isinstance(value, Expression) and not is_distribution_text(value.text):
+            if value.text.split("(", 1)[0].strip().lower() in FACTORIES:
+                try:  # a distribution with a bad argument: say which
+                    parse_distribution(value.text)
+                except SpaceError as exc:
+                    raise UsageError(f"-p {key}: {exc}") from None
             raise UsageError(
                 f"-p {key}={value.text}: {value.text!r} is neither a Python literal nor a "
                 f"distribution ({', '.join(FACTORIES)})"

@@ -24,6 +24,7 @@ from mlflow.exceptions import MlflowException
 from nbstudio.errors import ModelError
 from nbstudio.session import Session, get_session
 from nbstudio.tracking import environment
+from nbstudio.tracking.filters import check_quotable, equals
 
 MODEL_ARTIFACT = "model"
 _ALIAS = re.compile(r"^[A-Za-z_][\w\-]*$")
@@ -189,6 +190,7 @@ def register_model(
     """
     if not name or not name.strip():
         raise ModelError("A model needs a name: --name NAME")
+    check_quotable(name, "model name")
     aliases = list(aliases)
     _check_aliases(aliases)
     session = get_session()
@@ -317,7 +319,7 @@ def list_models(name: str | None = None) -> pd.DataFrame:
             by_version: dict[str, list[str]] = {}
             for alias, version in (registered.aliases or {}).items():
                 by_version.setdefault(str(version), []).append(alias)
-            versions = client.search_model_versions(f"name = '{registered.name}'")
+            versions = client.search_model_versions(equals("name", registered.name))
             for version in sorted(versions, key=lambda v: -int(v.version)):
                 rows.append(
                     {

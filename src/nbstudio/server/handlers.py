@@ -17,6 +17,7 @@ import tornado.web
 from jupyter_server.base.handlers import APIHandler
 
 from nbstudio.errors import NbstudioError, NotFoundError
+from nbstudio.server.schemas import BODY_SCHEMAS, validate_body
 
 
 def core(dotted: str) -> Callable[..., Any]:
@@ -25,8 +26,29 @@ def core(dotted: str) -> Callable[..., Any]:
     return getattr(importlib.import_module(module), name)
 
 
+# Query parameters any Jupyter API accepts (authentication), whatever the route.
+_JUPYTER_QUERY = frozenset({"token", "_xsrf"})
+
+
 class NbstudioHandler(APIHandler):
-    """Base handler: runs a core call in a thread and answers its result (or error) as JSON."""
+    """Base handler: runs a core call in a thread and answers its result (or error) as JSON.
+
+    ``query_parameters`` names the query parameters a route takes (as documented in
+    openapi.json); any other is a 400, so a typo is never silently ignored.
+    """
+
+    query_parameters: frozenset[str] = frozenset()
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        await super().prepare()
+        if self.current_user is None:
+            return  # @authenticated answers 403 first
+        unknown = sorted(set(self.request.query_arguments) - self.query_parameters - _JUPYTER_QUERY)
+        if unknown:
+            takes = ", ".join(sorted(self.query_parameters)) or "none"
+            raise tornado.web.HTTPError(
+                400, f"Unknown query parameter {unknown[0][:50]!r} (this route takes: {takes})."
+            )
 
     async def answer(self, dotted: str, *args: Any, **kwargs: Any) -> None:
         self.finish(json.dumps(await self.call(dotted, *args, **kwargs), allow_nan=False))
@@ -55,16 +77,19 @@ class NbstudioHandler(APIHandler):
             )
         return value
 
-    def json_body(self) -> dict[str, Any]:
+    def json_body(self, schema: dict[str, Any]) -> dict[str, Any]:
+        """The JSON object of the body (empty: ``{}``), checked against ``schema`` (see
+        `nbstudio.server.schemas`): anything else is a 400 before a core function runs."""
         if not self.request.body:
-            return {}
-        try:
-            body = json.loads(self.request.body)
-        except ValueError:
-            raise tornado.web.HTTPError(400, "The request body is not valid JSON.") from None
+            body: Any = {}
+        else:
+            try:
+                body = json.loads(self.request.body)
+            except (ValueError, RecursionError):
+                raise tornado.web.HTTPError(400, "The request body is not valid JSON.") from None
         if not isinstance(body, dict):
             raise tornado.web.HTTPError(400, "The request body must be a JSON object.")
-        return body
+        return validate_body(body, schema)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -85,6 +110,8 @@ class ExperimentsHandler(NbstudioHandler):
 
 
 class RunsHandler(NbstudioHandler):
+    query_parameters = frozenset({"experiment_id", "filter", "order_by", "page_size", "page_token"})
+
     @tornado.web.authenticated
     async def get(self) -> None:
         experiment_ids = [e for e in self.get_query_arguments("experiment_id") if e]
@@ -106,6 +133,8 @@ class RunHandler(NbstudioHandler):
 
 
 class MetricHistoryHandler(NbstudioHandler):
+    query_parameters = frozenset({"max_points"})
+
     @tornado.web.authenticated
     async def get(self, run_id: str, key: str) -> None:
         max_points = self.int_argument("max_points", 2000, 10, 10_000)
@@ -134,12 +163,19 @@ class ComputeHandler(NbstudioHandler):
 class ComputeActionHandler(NbstudioHandler):
     @tornado.web.authenticated
     async def post(self, name: str, action: str) -> None:
-        body = self.json_body()
+        schema = BODY_SCHEMAS.get(f"compute.{action}")
+        if schema is None:
+            actions = ", ".join(
+                k.split(".", 1)[1] for k in BODY_SCHEMAS if k.startswith("compute.")
+            )
+            raise tornado.web.HTTPError(400, f"Unknown action {action!r}: use one of {actions}.")
+        body = self.json_body(schema)
         try:  # an unknown target is a 404, a bad action or body a 400
             await self.call("nbstudio.compute.api:get_target", name)
         except tornado.web.HTTPError as exc:
             raise tornado.web.HTTPError(404, exc.log_message) from None
-        await self.answer("nbstudio.compute.api:act", name, action, **body)
+        # The body travels as one dict: its keys can never collide with the call's own.
+        await self.answer("nbstudio.compute.api:act_with", name, action, body)
 
 
 class SweepsHandler(NbstudioHandler):
@@ -157,6 +193,8 @@ class EndpointsHandler(NbstudioHandler):
 
 
 class DataAssetsHandler(NbstudioHandler):
+    query_parameters = frozenset({"q"})
+
     @tornado.web.authenticated
     async def get(self) -> None:
         query = self.get_query_argument("q", "")
@@ -185,3 +223,13 @@ class DatastoresHandler(NbstudioHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
         await self.answer("nbstudio.data.catalog:datastores_json")
+
+
+class OpenApiHandler(NbstudioHandler):
+    """The API's OpenAPI 3 document (the panel's contract; Schemathesis tests against it)."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        from nbstudio.server.openapi import openapi_document
+
+        self.finish(json.dumps(openapi_document(self.base_url), allow_nan=False))

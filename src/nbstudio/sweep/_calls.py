@@ -12,6 +12,11 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any
 
+from nbstudio.literals import LiteralError, parse_expression, read_literal
+
+# choice(range(...)) becomes a list of values: a longer range is not a search space.
+MAX_RANGE_LENGTH = 100_000
+
 
 @dataclass(frozen=True)
 class Call:
@@ -36,11 +41,16 @@ def _literal(node: ast.expr, text: str) -> Any:
         bounds = [_literal(arg, text) for arg in node.args]
         if not 1 <= len(bounds) <= 3 or not all(type(b) is int for b in bounds):
             raise CallSyntaxError(f"range() takes 1 to 3 integers, in {text!r}")
-        return list(range(*bounds))
+        if len(bounds) == 3 and bounds[2] == 0:
+            raise CallSyntaxError(f"range() step must not be zero, in {text!r}")
+        values = range(*bounds)
+        if abs(values.stop - values.start) > MAX_RANGE_LENGTH * abs(values.step):
+            raise CallSyntaxError(f"range() gives more than {MAX_RANGE_LENGTH} values, in {text!r}")
+        return list(values)
     try:
-        return ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        source = ast.get_source_segment(text, node) or ast.dump(node)
+        return read_literal(node)
+    except LiteralError:
+        source = ast.get_source_segment(text, node) or "an argument"
         raise CallSyntaxError(
             f"{source!r} in {text!r} is not a literal (numbers, strings, lists, True/False/None)"
         ) from None
@@ -59,8 +69,8 @@ def parse_call(text: str, *, bare_name: bool = False) -> Call:
     """
     stripped = text.strip()
     try:
-        node = ast.parse(stripped, mode="eval").body
-    except SyntaxError:
+        node = parse_expression(stripped)
+    except LiteralError:
         raise CallSyntaxError(f"{text!r} is not an expression such as name(1, 2)") from None
     if bare_name and isinstance(node, ast.Name):
         return Call(node.id)

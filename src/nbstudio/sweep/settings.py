@@ -32,6 +32,8 @@ TAG_TIMEOUT = "nbstudio.sweep.timeout"
 TAG_TRIAL_TIMEOUT = "nbstudio.sweep.trial_timeout"
 
 DEFAULT_MAX_TOTAL_TRIALS = 20
+# Optuna's samplers seed numpy, which takes seeds below 2**32.
+MAX_SEED = 2**32 - 1
 GOALS = ("maximize", "minimize")
 _GOAL_ALIASES = {"max": "maximize", "min": "minimize"}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?)\s*(s|sec|m|min|h|hr|d)?\s*$", re.IGNORECASE)
@@ -125,8 +127,8 @@ class SweepSettings:
             max_total_trials = min(max_total_trials, grid_size(space))
         if seed is None:
             seed = secrets.randbelow(2**31)
-        elif isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise SweepError(f"seed must be an integer >= 0, got {seed!r}")
+        elif isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+            raise SweepError(f"seed must be an integer from 0 to {MAX_SEED}, got {seed!r}")
         return cls(
             metric=metric,
             goal=goal,

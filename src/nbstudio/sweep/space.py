@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import statistics
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -69,8 +70,24 @@ def _check_bounds(dist: str, low: Any, high: Any, q: Any, low_above_zero: bool =
         )
     if low >= high:
         raise SpaceError(f"{dist}: low ({low!r}) must be less than high ({high!r})")
+    if not math.isfinite(high - low):
+        raise SpaceError(f"{dist}: the range from {low!r} to {high!r} is wider than a float holds")
     if q is not None:
-        _positive(dist, "q", q)
+        _check_step(dist, max(abs(low), abs(high)), q)
+
+
+# A step this many times smaller than the values could not be told from no rounding at all.
+_MAX_STEPS = 1e15
+# Normal samples stay within about 4.75 sigma (see _EPS); 5 sigma bounds them safely.
+_SIGMAS = 5.0
+
+
+def _check_step(dist: str, magnitude: float, q: Any) -> None:
+    """A positive ``q`` such that ``round(x / q)`` is a finite whole number for every value."""
+    _positive(dist, "q", q)
+    steps = magnitude / q
+    if not math.isfinite(steps) or steps > _MAX_STEPS:
+        raise SpaceError(f"{dist}: q={q!r} is too small for values up to {magnitude:g}")
 
 
 def quantize(x: float, q: float) -> float | int:
@@ -221,8 +238,15 @@ class Normal(Distribution):
     def __post_init__(self) -> None:
         _number(self.kind, "mu", self.mu)
         _positive(self.kind, "sigma", self.sigma)
+        reach = abs(self.mu) + _SIGMAS * self.sigma
+        if not math.isfinite(reach) or (self.log and reach > math.log(sys.float_info.max)):
+            raise SpaceError(
+                f"{self.kind}: mu={self.mu!r} and sigma={self.sigma!r} give values beyond "
+                "what a float holds"
+            )
         if self.q is not None:
-            _positive(self.kind, "q", self.q)
+            magnitude = math.exp(reach) if self.log else reach
+            _check_step(self.kind, magnitude, self.q)
 
     def to_optuna(self) -> BaseDistribution:
         # The raw value is a probability, mapped through the inverse CDF (see the module doc).

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import math
 import mimetypes
+import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
@@ -23,13 +24,14 @@ from mlflow.entities import Run, ViewType
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST, ErrorCode
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME
-from mlflow.utils.search_utils import SearchUtils
 
 import nbstudio
+from nbstudio import pagetoken
 from nbstudio.errors import NotFoundError, QueryError
 from nbstudio.session import Session, get_session
 from nbstudio.tracking.context import TAG_NOTEBOOK
 from nbstudio.tracking.downsample import downsample_minmax
+from nbstudio.tracking.filters import equals
 from nbstudio.tracking.sqlreader import RunRecord, SqlReader, Unsupported
 
 TAG_PRIMARY_METRIC = "nbstudio.primary_metric"
@@ -40,6 +42,7 @@ MAX_ARTIFACTS = 500
 MAX_CHILDREN = 1000
 MAX_TEXT_BYTES = 1024 * 1024
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
+MAX_PATH_BYTES = 4096  # Linux's PATH_MAX; each name at most 255 bytes
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".svg"}
 
 
@@ -177,16 +180,6 @@ def _client_stats(client: Any, experiment_id: str) -> tuple[int, int | None]:
 
 
 # -- runs --------------------------------------------------------------------------------------
-def _page_offset(page_token: str | None) -> int:
-    try:
-        offset = SearchUtils.parse_start_offset_from_page_token(page_token)
-    except (MlflowException, UnicodeDecodeError, AttributeError) as exc:
-        raise QueryError(f"Invalid page_token {page_token!r}: {_message(exc)}") from None
-    if offset < 0:
-        raise QueryError(f"Invalid page_token {page_token!r}: negative offset.")
-    return offset
-
-
 def _message(exc: BaseException) -> str:
     text = exc.message if isinstance(exc, MlflowException) else str(exc)
     return " ".join(str(text).split())
@@ -222,7 +215,8 @@ def search_runs(
             return {"runs": [], "next_page_token": None}
     filter_string = filter_string or ""
     order = list(order_by or [])
-    offset = _page_offset(page_token)
+    position = pagetoken.decode(page_token)
+    offset = position["offset"]
     if reader is not None:
         try:
             run_ids, more = reader.search_run_ids(ids, filter_string, order, page_size, offset)
@@ -232,7 +226,7 @@ def search_runs(
             raise QueryError(_bad_search(filter_string, order, exc)) from None
         else:
             records = reader.load_runs(run_ids, SUMMARY_TAGS)
-            token = SearchUtils.create_page_token(offset + page_size).decode() if more else None
+            token = pagetoken.encode(offset=offset + page_size) if more else None
             return {"runs": [run_summary(r) for r in records], "next_page_token": token}
     try:
         page = client.search_runs(
@@ -241,14 +235,14 @@ def search_runs(
             ViewType.ACTIVE_ONLY,
             max_results=page_size,
             order_by=order,
-            page_token=page_token or None,
+            page_token=position["cursor"],
         )
     except MlflowException as exc:
         raise QueryError(_bad_search(filter_string, order, exc)) from None
-    token = page.token.decode() if isinstance(page.token, bytes) else page.token
+    cursor = page.token.decode() if isinstance(page.token, bytes) else page.token
     return {
         "runs": [run_summary(_record_from_run(r, SUMMARY_TAGS)) for r in page],
-        "next_page_token": token or None,
+        "next_page_token": pagetoken.encode(cursor=cursor) if cursor else None,
     }
 
 
@@ -261,7 +255,8 @@ def _bad_search(filter_string: str, order_by: Sequence[str], exc: MlflowExceptio
 
 def _check_experiment(session: Session, reader: SqlReader | None, experiment_id: str) -> None:
     if reader is not None:
-        if not reader.experiment_exists(experiment_id):
+        # The SQL store keys experiments by a 64-bit integer: anything else names none of them.
+        if not _is_sql_id(experiment_id) or not reader.experiment_exists(experiment_id):
             raise NotFoundError(f"No experiment with id {experiment_id!r}.")
         return
     try:
@@ -270,6 +265,10 @@ def _check_experiment(session: Session, reader: SqlReader | None, experiment_id:
         if _not_found(exc) or exc.error_code == "INVALID_PARAMETER_VALUE":
             raise NotFoundError(f"No experiment with id {experiment_id!r}.") from None
         raise
+
+
+def _is_sql_id(value: str) -> bool:
+    return value.isascii() and value.isdigit() and int(value) < 2**63
 
 
 def _load_run(session: Session, reader: SqlReader | None, run_id: str) -> RunRecord:
@@ -298,7 +297,7 @@ def get_run(run_id: str, session: Session | None = None) -> dict[str, Any]:
     run["source_name"] = record.tags.get("mlflow.source.name")
     children = search_runs(
         [record.experiment_id],
-        f"tags.`{MLFLOW_PARENT_RUN_ID}` = '{run_id}'",
+        equals(f"tags.`{MLFLOW_PARENT_RUN_ID}`", run_id),
         page_size=MAX_PAGE_SIZE,
         session=session,
     )
@@ -306,7 +305,7 @@ def get_run(run_id: str, session: Session | None = None) -> dict[str, Any]:
     while children["next_page_token"] and len(child_runs) < MAX_CHILDREN:
         children = search_runs(
             [record.experiment_id],
-            f"tags.`{MLFLOW_PARENT_RUN_ID}` = '{run_id}'",
+            equals(f"tags.`{MLFLOW_PARENT_RUN_ID}`", run_id),
             page_size=MAX_PAGE_SIZE,
             page_token=children["next_page_token"],
             session=session,
@@ -326,8 +325,8 @@ def _list_artifacts(record: RunRecord) -> list[dict[str, Any]]:
     if not record.artifact_uri:
         return []
     local = _local_root(record.artifact_uri)
-    if local is not None and not local.is_dir():
-        return []
+    if local is not None:
+        return _list_local(local) if local.is_dir() else []
     repo = _artifact_repo(record)
     found: list[dict[str, Any]] = []
 
@@ -347,6 +346,50 @@ def _list_artifacts(record: RunRecord) -> list[dict[str, Any]]:
 
     walk(None)
     return found
+
+
+def _list_local(root: Path) -> list[dict[str, Any]]:
+    """Depth-first listing of a local artifact folder that never follows a link out of it.
+
+    A link whose target leaves the folder (or is missing, or loops) is listed as a link, with no
+    size and no target: its path is all the listing says. A link inside the folder is listed as
+    what it points to, but a linked folder is not walked (its files are listed where they are).
+    """
+    base = root.resolve()
+    found: list[dict[str, Any]] = []
+
+    def walk(folder: Path, prefix: str) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            return
+        for entry in entries:
+            if len(found) >= MAX_ARTIFACTS:
+                return
+            path = f"{prefix}{entry.name}"
+            if entry.is_symlink():
+                found.append(_link_entry(base, Path(entry.path), path))
+                continue
+            is_dir = entry.is_dir(follow_symlinks=False)
+            size = None if is_dir else entry.stat(follow_symlinks=False).st_size
+            found.append({"path": path, "is_dir": is_dir, "file_size": size})
+            if is_dir:
+                walk(Path(entry.path), f"{path}/")
+
+    walk(base, "")
+    return found
+
+
+def _link_entry(base: Path, link: Path, path: str) -> dict[str, Any]:
+    try:
+        target = link.resolve(strict=True)
+    except (OSError, RuntimeError):
+        target = None
+    if target is None or not target.is_relative_to(base):
+        return {"path": path, "is_dir": False, "file_size": None, "is_link": True}
+    if target.is_dir():
+        return {"path": path, "is_dir": True, "file_size": None}
+    return {"path": path, "is_dir": False, "file_size": target.stat().st_size}
 
 
 def metric_history(
@@ -409,6 +452,8 @@ def _clean_artifact_path(path: str) -> str:
         raise QueryError(
             f"Invalid artifact path {path!r}: it must stay inside the run's artifacts."
         )
+    if len(path.encode()) > MAX_PATH_BYTES or any(len(p.encode()) > 255 for p in pure.parts):
+        raise QueryError(f"Invalid artifact path {path[:60]!r}...: longer than a file path.")
     return pure.as_posix()
 
 
@@ -436,15 +481,20 @@ def artifact_preview(run_id: str, path: str, session: Session | None = None) -> 
 
 
 def _local_file(root: Path, clean: str, run_id: str) -> Path:
-    base = root.resolve()
-    target = (base / clean).resolve()
+    try:
+        base = root.resolve()
+        target = (base / clean).resolve()
+        exists, is_dir = target.exists(), target.is_dir()
+    except (OSError, RuntimeError) as exc:  # a link loop, a name the file system refuses
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "a link loop"
+        raise QueryError(f"Artifact {clean[:200]!r} cannot be read: {reason}.") from None
     if not target.is_relative_to(base):  # a symlink pointing outside the run's artifacts
         raise QueryError(
             f"Invalid artifact path {clean!r}: it must stay inside the run's artifacts."
         )
-    if not target.exists():
+    if not exists:
         raise NotFoundError(f"Run {run_id} has no artifact {clean!r}.")
-    if target.is_dir():
+    if is_dir:
         raise QueryError(f"Artifact {clean!r} is a folder; ask for a file inside it.")
     return target
 

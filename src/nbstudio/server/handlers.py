@@ -198,6 +198,8 @@ class DataAssetsHandler(NbstudioHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
         query = self.get_query_argument("q", "")
+        if len(query) > 200:
+            raise tornado.web.HTTPError(400, "q is at most 200 characters.")
         await self.answer("nbstudio.data.catalog:assets_json", query=query)
 
 

@@ -177,3 +177,9 @@ async def test_unknown_query_parameter_is_400(jp_fetch, populated) -> None:
     # rule: a query parameter the route does not take is refused, not silently ignored
     assert code == 400
     assert "page_sise" in answer["message"]
+
+
+async def test_jupyterlab_cache_buster_is_accepted(raw_fetch, populated) -> None:
+    response = await raw_fetch("experiments?1796056259361")
+    # rule: the ?<milliseconds> JupyterLab adds to every GET is not an unknown parameter
+    assert response.code == 200

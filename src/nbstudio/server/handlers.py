@@ -30,6 +30,11 @@ def core(dotted: str) -> Callable[..., Any]:
 _JUPYTER_QUERY = frozenset({"token", "_xsrf"})
 
 
+def _cache_buster(name: str, values: list[bytes]) -> bool:
+    """JupyterLab's ServerConnection adds ``?<milliseconds>`` (no value) to every GET."""
+    return name.isdigit() and not any(values)
+
+
 class NbstudioHandler(APIHandler):
     """Base handler: runs a core call in a thread and answers its result (or error) as JSON.
 
@@ -43,7 +48,12 @@ class NbstudioHandler(APIHandler):
         await super().prepare()
         if self.current_user is None:
             return  # @authenticated answers 403 first
-        unknown = sorted(set(self.request.query_arguments) - self.query_parameters - _JUPYTER_QUERY)
+        unknown = sorted(
+            name
+            for name, values in self.request.query_arguments.items()
+            if name not in self.query_parameters | _JUPYTER_QUERY
+            and not _cache_buster(name, values)
+        )
         if unknown:
             takes = ", ".join(sorted(self.query_parameters)) or "none"
             raise tornado.web.HTTPError(

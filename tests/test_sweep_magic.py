@@ -67,7 +67,7 @@ def test_sweep_cell_runs_trials_and_binds_the_sweep(ip, capsys):
     assert "best accuracy = " in out
 
 
-def test_policy_stops_trials_of_a_cell_that_only_calls_log_metric(ip):
+def test_policy_stops_trials_of_a_cell_that_only_calls_log_metric(ip, capsys):
     ip.run_cell("calls = []")
     result = ip.run_cell(
         '%%mlrun -p x="uniform(0, 1)" --sweep maximize:acc --max-trials 3 '
@@ -85,6 +85,8 @@ def test_policy_stops_trials_of_a_cell_that_only_calls_log_metric(ip):
     assert [r.info.status for r in runs] == ["FINISHED", "KILLED", "KILLED"]
     assert ip.user_ns["calls"] == [[0, 1, 2, 3], [0], [0]]
     assert runs[1].data.tags["nbstudio.terminated_by"] == "bandit"
+    # Rule: stopped trials say nothing each in the cell's output (the sweep's view marks them).
+    assert "stopped early by" not in capsys.readouterr().out
 
 
 def test_failing_trial_cell_does_not_stop_the_sweep(ip):

@@ -60,10 +60,9 @@ class _ProgressText:
 
 
 def _note_stop(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None):
-    """A trial stopped by a policy or a time limit is not an error: one line, not a traceback
-    (IPython would otherwise record an error output, which marks a notebook as failed)."""
-    reason = getattr(value, "reason", "a stop request")
-    print(f"Trial stopped early by {reason}.")  # noqa: T201 - the cell's own output
+    """A trial stopped by a policy or a time limit is not an error, and says nothing: the sweep's
+    live view marks it (IPython would otherwise record an error output, which marks a notebook as
+    failed, and a line per stopped trial repeated itself down the cell)."""
     return None
 
 

@@ -278,3 +278,15 @@ def test_every_magic_answers_h_with_its_help(ip, capsys) -> None:
         # rule: -h on every magic shows its help (naming it as typed) and does nothing else
         assert result.error_in_exec is None, f"{prefix}{name} -h: {result.error_in_exec}"
         assert f"{prefix}{name}" in shown, f"{prefix}{name} -h showed: {shown[:200]}"
+
+
+def test_p_values_follow_one_rule_literal_or_bare_word(ip) -> None:
+    options = "-p kernel=rbf -p quoted=\"'rbf'\" -p layers='[64, 32]'"
+    ip.run_cell(f"%%mlrun --no-monitor {options}\npass\n")
+    # rule: a bare word is that string, a literal is its value (as README says)
+    assert ip.user_ns["kernel"] == "rbf" == ip.user_ns["quoted"]
+    assert ip.user_ns["layers"] == [64, 32]
+    # rule: anything else is refused with a one-line hint on how to write it
+    refused = ip.run_cell("%%mlrun --no-monitor -p total=a+b\npass\n").error_in_exec
+    assert isinstance(refused, UsageError)
+    assert "quoted strings" in str(refused)

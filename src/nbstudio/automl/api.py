@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from nbstudio.automl.job import run_job
@@ -29,6 +29,7 @@ def automl(
     compute: str | None = None,
     name: str | None = None,
     experiment: str | None = None,
+    on_start: Callable[[str], None] | None = None,
 ) -> AutoMLResult:
     """Search models for ``(X, y)`` with FLAML and record the job in MLflow.
 
@@ -48,6 +49,7 @@ def automl(
         register: register the best model under this name, with ``aliases``.
         compute: run the whole job on a node of this Dask compute target.
         name: the parent run's name. experiment: default: the session's.
+        on_start: called with the parent run's id once it exists (in this kernel only).
 
     Returns an `AutoMLResult`: ``.leaderboard``, ``.best``, ``.model``,
     ``.best_per_estimator["rf"]``, ``.evaluate(X_test, y_test)``.
@@ -78,7 +80,7 @@ def automl(
     }
     if compute and compute != "local":
         return _on_compute(compute, X, y, settings, options)
-    return run_job(X, y, settings, **options)
+    return run_job(X, y, settings, on_start=on_start, **options)
 
 
 def _on_compute(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +61,12 @@ def run_job(
     X_test: Any = None,
     y_test: Any = None,
     tags: dict[str, str] | None = None,
+    on_start: Callable[[str], None] | None = None,
 ) -> AutoMLResult:
-    """Search in this process (the kernel, or a Dask worker) and record it; see the module doc."""
+    """Search in this process (the kernel, or a Dask worker) and record it; see the module doc.
+
+    ``on_start(parent_run_id)`` is called once the parent run exists (e.g. to show its monitor).
+    """
     from flaml import AutoML
 
     if len(np.asarray(y)) < 2:
@@ -80,6 +85,8 @@ def run_job(
     ):
         parent_run_id = run.run_id
         assert parent_run_id is not None
+        if on_start is not None:
+            on_start(parent_run_id)
         experiment_id = mlflow.get_run(parent_run_id).info.experiment_id
         writer = TrialWriter(
             session.client(), experiment_id, parent_run_id, Path(tmp, "flaml.log"), settings.metric

@@ -16,6 +16,7 @@ MAGICS: list[tuple[str, str]] = [
     ("nbstudio.jupyter.monitor_magics", "MonitorMagics"),
     ("nbstudio.jupyter.compute_magics", "ComputeMagics"),
     ("nbstudio.jupyter.endpoint_magics", "EndpointMagics"),
+    ("nbstudio.jupyter.automl_magics", "AutoMLMagics"),
 ]
 
 

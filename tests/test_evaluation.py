@@ -135,3 +135,15 @@ def test_mlrun_evaluate_logs_to_the_cells_run(ip) -> None:
     assert "evaluation/confusion_matrix.plotly.json" in paths
     with pytest.raises(UsageError, match="expected X_test,y_test"):
         ip.run_cell("%%mlrun --evaluate X_test\nx = 1\n").raise_error()
+
+
+def test_monitor_final_state_shows_the_evaluation_plots_as_an_image(workspace, wine) -> None:
+    from nbstudio.jupyter.widgets.live import monitor
+
+    model, X, y = wine
+    evaluation = nbstudio.evaluate(model, X, y, importance=False)
+    final = monitor(evaluation.run_id).final
+    # rule: a saved notebook shows the evaluation plots in the monitor's final state (a PNG)
+    assert final is not None
+    assert 'alt="evaluation of run' in final["text/html"]
+    assert "data:image/png;base64," in final["text/html"]

@@ -163,6 +163,20 @@ class AutoMLResult:
             "run_id": top["run_id"],
         }
 
+    def register(self, name: str, aliases: list[str] | tuple[str, ...] = ()) -> Any:
+        """Register the best model (logged to the job's parent run) under ``name``."""
+        from nbstudio.automl.job import requirements_for
+        from nbstudio.models.registry import register_model
+
+        self.registered = register_model(
+            self.model,
+            name,
+            aliases=list(aliases),
+            run_id=self.parent_run_id,
+            requirements=requirements_for(self.automl.best_estimator),
+        )
+        return self.registered
+
     def evaluate(self, X_test: Any, y_test: Any, **options: Any) -> Any:
         """Evaluate the best model on test data, logged to the job's parent run."""
         from nbstudio.evaluation import evaluate

@@ -13,7 +13,16 @@ import numpy as np
 import plotly.graph_objects as go
 
 MAX_POINTS = 2000
-_LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 50, "b": 50}}
+# No plotly template: building "plotly_white" costs 0.1 s per figure; a plain white background
+# with light grid lines looks the same and the panel applies its theme anyway.
+_GRID = {"gridcolor": "#e5e5e5", "zerolinecolor": "#cccccc"}
+_LAYOUT = {
+    "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
+    "paper_bgcolor": "white",
+    "plot_bgcolor": "white",
+    "xaxis": _GRID,
+    "yaxis": _GRID,
+}
 
 
 def _figure(title: str, x_title: str, y_title: str, **layout: Any) -> go.Figure:

@@ -70,9 +70,10 @@ export function themedLayout(
   layout: Record<string, unknown>,
   colors: { font: string; grid: string }
 ): Record<string, unknown> {
+  const own = typeof layout.height === 'number' ? layout.height : 0;
   const themed: Record<string, unknown> = {
     ...layout,
-    height: 300,
+    height: Math.max(300, own),
     autosize: true,
     margin: { l: 56, r: 12, t: 36, b: 44 },
     paper_bgcolor: 'rgba(0,0,0,0)',
@@ -89,7 +90,8 @@ export function themedLayout(
     if (/^[xy]axis\d*$/.test(key)) {
       themed[key] = {
         ...(layout[key] as Record<string, unknown>),
-        gridcolor: colors.grid
+        gridcolor: colors.grid,
+        automargin: true
       };
     }
   }

@@ -64,5 +64,11 @@ describe('parseFigure and themedLayout', () => {
     expect((layout.title as { text: string }).text).toBe('ROC curve');
     expect((layout.xaxis as { gridcolor: string }).gridcolor).toBe('#eee');
     expect((layout.xaxis2 as { gridcolor: string }).gridcolor).toBe('#eee');
+    // rule: long tick labels (feature names) get room; a tall figure keeps its height
+    expect((layout.xaxis as { automargin: boolean }).automargin).toBe(true);
+    expect(layout.height).toBe(300);
+    expect(themedLayout({ height: 540 }, { font: '', grid: '' }).height).toBe(
+      540
+    );
   });
 });

@@ -7,9 +7,12 @@ letting MLflow spend seconds inferring requirements in a subprocess.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -195,17 +198,44 @@ def _log(
     """Log ``model`` as the ``model`` artifact of ``run_id``: its ModelInfo and flavor name."""
     flavor_module, save_args, pins = _flavor_for(model)
     extra = [pin for pin in environment.pinned(*requirements) if pin not in pins]
-    info = mlflow.models.Model.log(
+    with _quiet_flavor_warning():
+        info = _log_with(
+            flavor_module, save_args, pins + extra, run_id, input_example, registered_name
+        )
+    return info, flavor_module.__name__.rsplit(".", 1)[-1]
+
+
+@contextlib.contextmanager
+def _quiet_flavor_warning() -> Iterator[None]:
+    """MLflow warns about cloudpickle on every save; nbstudio chose it on purpose (the model was
+    trained in this kernel, so it is trusted), and the warning would fill the cell's output."""
+    logger = logging.getLogger("mlflow.sklearn")
+    saved = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(saved)
+
+
+def _log_with(
+    flavor_module: Any,
+    save_args: dict[str, Any],
+    pins: list[str],
+    run_id: str,
+    input_example: Any,
+    registered_name: str | None,
+) -> Any:
+    return mlflow.models.Model.log(
         None,  # artifact_path: deprecated in favour of name
         name=MODEL_ARTIFACT,
         flavor=flavor_module,
         run_id=run_id,
-        pip_requirements=pins + extra,
+        pip_requirements=pins,
         input_example=input_example,
         registered_model_name=registered_name,
         **save_args,
     )
-    return info, flavor_module.__name__.rsplit(".", 1)[-1]
 
 
 def log_model(

@@ -10,7 +10,6 @@ evaluate it. An interrupt ends the parent KILLED and keeps every trial already r
 
 from __future__ import annotations
 
-import contextlib
 import tempfile
 import time
 from collections.abc import Callable
@@ -41,12 +40,6 @@ TAG_BEST_RUN = TAG_PREFIX + "best_run_id"
 def requirements_for(estimator: str | None) -> list[str]:
     """What to pin beside MLflow and scikit-learn for a model found by FLAML."""
     return ["flaml", *ESTIMATOR_REQUIREMENTS.get(estimator or "", ())]
-
-
-def _input_example(X: Any) -> Any:
-    with contextlib.suppress(Exception):
-        return X.iloc[:3] if hasattr(X, "iloc") else np.asarray(X)[:3]
-    return None
 
 
 def run_job(
@@ -113,7 +106,8 @@ def run_job(
         from nbstudio.models.registry import log_model, register_model
 
         requirements = requirements_for(best_estimator)
-        example = _input_example(X)
+        # No input example: MLflow would load the saved model back to validate it (5 s).
+        example = None
         registered = None
         if register:  # logged and registered in one step
             registered = register_model(

@@ -27,7 +27,7 @@ from nbstudio.automl.metrics import PrimaryMetric
 TAG_TRIAL = "nbstudio.automl.trial"
 TAG_ESTIMATOR = "nbstudio.automl.estimator"
 PARAM_ESTIMATOR = "estimator"
-POLL_SECONDS = 0.2
+POLL_SECONDS = 0.5
 _MAX_PARAM_CHARS = 6000
 
 
@@ -120,12 +120,18 @@ class TrialWriter:
     def drain(self) -> None:
         """Read the lines added since the last call and record each as a child run."""
         with self._lock:
+            progress: list[Metric] = []
             for line in self._new_lines():
                 try:
                     record = TrialRecord.from_line(line, self.metric)
-                    self._write(record)
+                    progress += self._write(record)
                 except Exception as exc:  # the store refused: say so at the end, keep going
                     self.errors.append(f"trial {line.get('record_id')}: {exc}")
+            if progress:  # the parent's best-so-far points of every new trial, in one write
+                try:
+                    self.client.log_batch(self.parent_run_id, metrics=progress)
+                except Exception as exc:
+                    self.errors.append(f"best-so-far of the parent run: {exc}")
 
     def _new_lines(self) -> list[dict[str, Any]]:
         try:
@@ -147,7 +153,8 @@ class TrialWriter:
                 lines.append(parsed)
         return lines
 
-    def _write(self, record: TrialRecord) -> None:
+    def _write(self, record: TrialRecord) -> list[Metric]:
+        """Record one trial as a child run; returns the parent's points for it (best so far)."""
         now = int(time.time() * 1000)
         name = f"trial-{record.number}-{record.estimator}"
         tags = {
@@ -178,13 +185,10 @@ class TrialWriter:
         if better:
             self.best = record
         assert self.best is not None
-        self.client.log_batch(
-            self.parent_run_id,
-            metrics=[
-                Metric(self.metric.name, self.best.score, now, record.number),
-                Metric("trials", float(len(self.records)), now, record.number),
-            ],
-        )
+        return [
+            Metric(self.metric.name, self.best.score, now, record.number),
+            Metric("trials", float(len(self.records)), now, record.number),
+        ]
 
 
 def _param_text(value: Any) -> str:

@@ -91,8 +91,8 @@ def run_job(
             except (ValueError, TypeError) as exc:
                 raise AutoMLError(f"FLAML cannot search this data: {exc}") from None
         finally:
-            writer.close()  # every trial FLAML finished is kept, also after an interrupt
             mlflow.log_metric("search_seconds", time.monotonic() - started)
+            writer.close()  # every trial FLAML finished is kept, also after an interrupt
         if writer.errors:
             raise AutoMLError(f"{len(writer.errors)} trials not recorded: {writer.errors[0]}")
         best_estimator = automl.best_estimator

@@ -18,10 +18,13 @@ MAX_ROWS = 500
 _STYLE = """
 <style>
 .nbs-lb{border-collapse:collapse;font-size:12px;font-family:var(--jp-ui-font-family,sans-serif)}
-.nbs-lb-wrap table.nbs-lb th{text-align:left;cursor:pointer;background:#f0f0f0;padding:3px 8px;text-align:left;position:sticky;top:0}
+.nbs-lb-wrap table.nbs-lb th{text-align:left;cursor:pointer;background:#f0f0f0;
+  padding:3px 8px;position:sticky;top:0}
 .nbs-lb th:hover{background:#e0e0e0}
-.nbs-lb-wrap table.nbs-lb td{padding:2px 8px;border-top:1px solid #e5e5e5;white-space:nowrap;text-align:left}
-.nbs-lb-wrap table.nbs-lb td.cfg{white-space:normal;min-width:320px;max-width:560px;color:#555;font-size:11px}
+.nbs-lb-wrap table.nbs-lb td{padding:2px 8px;border-top:1px solid #e5e5e5;
+  white-space:nowrap;text-align:left}
+.nbs-lb-wrap table.nbs-lb td.cfg{white-space:normal;min-width:320px;max-width:560px;
+  color:#555;font-size:11px}
 .nbs-lb tr.best-est td{background:#eef6ee}
 .nbs-lb tr.best td{background:#d4edd4;font-weight:600}
 .nbs-lb-wrap{max-height:380px;overflow:auto;border:1px solid #ddd;display:inline-block}

@@ -195,8 +195,9 @@ def test_wall_time_stays_within_timeout_plus_trial_timeout(workspace, cancer) ->
     client = nbstudio.get_session().client()
     searched = client.get_run(result.parent_run_id).data.metrics["search_seconds"]
     board = result.leaderboard
-    # rule: every trial starts and ends within timeout + trial timeout of the search's start
-    assert board["wall_clock_time"].max() <= 5 + 1
+    # rule: every trial ends within timeout + trial timeout of the search's start (+ 1 s: FLAML
+    # checks a trial's time between boosting rounds and CV folds, not continuously)
+    assert board["wall_clock_time"].max() <= 5 + 1 + 1
     assert len(board) >= 3
     # FLAML's set-up and final refit of the best model come on top; on a loaded 2-core machine
     # they took up to 5 s more, so this only catches a search that ignores its limits.

@@ -296,3 +296,19 @@ def test_a_tracked_run_nested_in_another_leaves_the_outer_one_batching(workspace
     assert client.get_run(inner.run_id).data.metrics == {"m": 1.0}
     assert client.get_run(outer.run_id).data.metrics == {"m": 2.0}
     assert threading.get_ident() not in batching._batchers
+
+
+def test_refused_data_is_heard_after_flaml_quietened_mlflow(workspace) -> None:
+    import logging
+
+    import flaml.fabric.mlflow  # noqa: F401 - sets the "mlflow.utils" logger to CRITICAL
+
+    from nbstudio.errors import RunError
+
+    assert logging.getLogger("mlflow.utils").level == logging.CRITICAL
+    with (
+        pytest.raises(RunError, match="Changing param values is not allowed"),
+        TrackedRun(RunSpec(name="after-flaml", params={"alpha": 0.5})),
+    ):
+        # rule: a refused batch fails the run even when FLAML has silenced MLflow's loggers
+        _log_then_change_a_param()

@@ -11,7 +11,7 @@ import { downsampleMinMax } from './downsample';
 import { loadPlotly, PlotlyModule, themeColors } from './plotly';
 
 /** Draw into a div with plotly once it is loaded, and purge the plot when unmounted. */
-function usePlot(
+export function usePlot(
   draw: (plotly: PlotlyModule, element: HTMLDivElement) => Promise<unknown>,
   deps: React.DependencyList
 ): React.RefObject<HTMLDivElement> {

@@ -19,6 +19,7 @@ import {
   NbstudioAPI
 } from './api';
 import { MetricChart } from './charts';
+import { EvaluationPlots } from './evaluationplots';
 import {
   Duration,
   ErrorLine,
@@ -302,6 +303,11 @@ export class RunView extends ReactWidget {
             </div>
           )}
         </section>
+        <EvaluationPlots
+          api={this._options.api}
+          runId={run.run_id}
+          artifacts={artifacts}
+        />
         {AUTO_PREVIEW.filter(path => this._previews.has(path)).map(path => (
           <section
             key={path}

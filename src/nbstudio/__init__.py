@@ -22,6 +22,8 @@ _LAZY = {
     "get_session": ("nbstudio.session", "get_session"),
     "sweep": ("nbstudio.sweep.launch", "sweep"),  # the package nbstudio.sweep is callable too
     "get_sweep": ("nbstudio.sweep.results", "get_sweep"),
+    "automl": ("nbstudio.automl.api", "automl"),  # the package nbstudio.automl is callable too
+    "evaluate": ("nbstudio.evaluation.api", "evaluate"),
 }
 
 # Subpackages reachable as attributes after a bare ``import nbstudio``: nbstudio.endpoints.invoke.

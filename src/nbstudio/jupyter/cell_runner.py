@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import warnings
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from IPython.display import display
@@ -55,12 +56,18 @@ class _QuietDisplayHook:
 
 
 def run_cell_tracked(
-    shell: Any, cell: str, spec: RunSpec, show_summary: bool = True, monitor: bool = False
+    shell: Any,
+    cell: str,
+    spec: RunSpec,
+    show_summary: bool = True,
+    monitor: bool = False,
+    after: Callable[[], Any] | None = None,
 ) -> RunResult:
     """Run ``cell`` in ``shell`` as the MLflow run described by ``spec``; return its result.
 
     With ``monitor`` (and a kernel to show widgets in) a live `RunMonitor` is shown above the
-    cell's output and its final state replaces the text summary.
+    cell's output and its final state replaces the text summary. ``after`` runs inside the run
+    once the cell has succeeded (``--evaluate``).
     """
     tracked = TrackedRun(spec)
     error: BaseException | None = None
@@ -78,6 +85,8 @@ def run_cell_tracked(
             error = outcome.error_before_exec or outcome.error_in_exec
             if error is not None:
                 raise error
+            if after is not None:
+                after()
     except BaseException as exc:
         if tracked.result is None:
             raise  # nbstudio could not start the run
@@ -160,3 +169,25 @@ def _finish_monitor(live: Any, error: str | None) -> bool:
     except Exception as exc:
         warnings.warn(f"nbstudio: cannot show the run's final state ({exc})", stacklevel=3)
         return False
+
+
+@contextlib.contextmanager
+def monitor_while(shell: Any, enabled: bool = True) -> Iterator[Callable[[str], None]]:
+    """For work that creates its run itself (an AutoML job): yields ``follow(run_id)``, which
+    shows the run's live monitor; on the way out the monitor shows the run's final state."""
+    monitors: list[Any] = []
+
+    def follow(run_id: str) -> None:
+        if enabled and _has_frontend(shell) and not monitors:
+            live = _start_monitor(run_id)
+            if live is not None:
+                monitors.append(live)
+
+    try:
+        yield follow
+    except BaseException as exc:
+        for live in monitors:
+            _finish_monitor(live, _one_line(exc))
+        raise
+    for live in monitors:
+        _finish_monitor(live, None)

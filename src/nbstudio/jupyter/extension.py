@@ -18,6 +18,7 @@ MAGICS: list[tuple[str, str]] = [
     ("nbstudio.jupyter.compute_magics", "ComputeMagics"),
     ("nbstudio.jupyter.endpoint_magics", "EndpointMagics"),
     ("nbstudio.jupyter.data_magics", "DataMagics"),
+    ("nbstudio.jupyter.automl_magics", "AutoMLMagics"),
 ]
 
 

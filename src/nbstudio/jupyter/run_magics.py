@@ -88,6 +88,12 @@ class RunMagics(Magics):
     @argument("--trial-timeout", help="Sweep: time limit of each trial (seconds, or 90s, 5m).")
     @argument("--resume", metavar="RUN_ID", help="Continue the sweep whose parent run is RUN_ID.")
     @argument("--out", metavar="VAR", help="Sweep: bind the result to VAR (default _sweep).")
+    @argument(
+        "--evaluate",
+        metavar="X,y",
+        help="After the cell, evaluate its model on these test variables (metrics and plots "
+        "logged to the run); [MODEL,]X,y names the model, else the last one the cell assigned.",
+    )
     @user_errors
     def mlrun(self, line: str, cell: str):
         """Run the cell as an MLflow run: params, metrics, source, output, status and errors.
@@ -140,7 +146,12 @@ class RunMagics(Magics):
             return remote if args.no_wait else None
         if args.no_wait:
             raise UsageError("--no-wait needs --compute NAME (a cell in the kernel always waits).")
-        run_cell_tracked(self.shell, cell, spec, monitor=not args.no_monitor)
+        after = None
+        if args.evaluate:
+            from nbstudio.jupyter.evaluate_cell import evaluation_step
+
+            after = evaluation_step(self.shell, cell, args.evaluate)
+        run_cell_tracked(self.shell, cell, spec, monitor=not args.no_monitor, after=after)
 
     @line_magic
     @magic_arguments()

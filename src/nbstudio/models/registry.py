@@ -172,12 +172,14 @@ def register_model(
     run_id: str | None = None,
     input_example: Any = None,
     tags: dict[str, str] | None = None,
+    requirements: list[str] | tuple[str, ...] = (),
 ) -> RegisteredVersion:
     """Register ``model`` (a fitted object, or a ``runs:/`` / ``models:/`` URI) as a new version.
 
     An object is logged to ``run_id``, else to the active run, else to this kernel's last run,
     else to a new run; the
     signature is inferred from ``input_example`` when given. Each alias then points at the version.
+    ``requirements`` names more distributions to pin (e.g. ``flaml``, ``lightgbm``).
 
     Example:
         >>> from sklearn.linear_model import LogisticRegression
@@ -207,23 +209,12 @@ def register_model(
             version = mlflow.register_model(model, name, tags=tags)
             source_run, flavor, model_uri = version.run_id or "", "uri", model
         else:
-            flavor_module, save_args, pins = _flavor_for(model)
             source_run = _target_run(session, run_id, name)
             if _has_integer_columns(input_example):
                 notes.append(INTEGER_COLUMNS_NOTE)
-            with _plain_mlflow():
-                info = mlflow.models.Model.log(
-                    None,  # artifact_path: deprecated in favour of name
-                    name=MODEL_ARTIFACT,
-                    flavor=flavor_module,
-                    run_id=source_run,
-                    pip_requirements=pins,
-                    input_example=input_example,
-                    registered_model_name=name,
-                    **save_args,
-                )
+            info, flavor = _log(model, source_run, input_example, requirements, name)
             version = client.get_model_version(name, str(info.registered_model_version))
-            flavor, model_uri = flavor_module.__name__.rsplit(".", 1)[-1], info.model_uri
+            model_uri = info.model_uri
         for key, value in (tags or {}).items():
             client.set_model_version_tag(name, version.version, key, value)
         for alias in aliases:
@@ -241,6 +232,58 @@ def register_model(
         tags=dict(tags or {}),
         notes=notes,
     )
+
+
+def _log(
+    model: Any,
+    run_id: str,
+    input_example: Any,
+    requirements: list[str] | tuple[str, ...],
+    registered_name: str | None = None,
+) -> tuple[Any, str]:
+    """Log ``model`` as the ``model`` artifact of ``run_id``: its ModelInfo and flavor name."""
+    flavor_module, save_args, pins = _flavor_for(model)
+    extra = [pin for pin in environment.pinned(*requirements) if pin not in pins]
+    with _plain_mlflow():
+        info = _log_with(
+            flavor_module, save_args, pins + extra, run_id, input_example, registered_name
+        )
+    return info, flavor_module.__name__.rsplit(".", 1)[-1]
+
+
+def _log_with(
+    flavor_module: Any,
+    save_args: dict[str, Any],
+    pins: list[str],
+    run_id: str,
+    input_example: Any,
+    registered_name: str | None,
+) -> Any:
+    return mlflow.models.Model.log(
+        None,  # artifact_path: deprecated in favour of name
+        name=MODEL_ARTIFACT,
+        flavor=flavor_module,
+        run_id=run_id,
+        pip_requirements=pins,
+        input_example=input_example,
+        registered_model_name=registered_name,
+        **save_args,
+    )
+
+
+def log_model(
+    model: Any,
+    run_id: str,
+    input_example: Any = None,
+    requirements: list[str] | tuple[str, ...] = (),
+) -> str:
+    """Log a fitted model to run ``run_id`` as `register_model` does, without registering it;
+    returns its ``models:/`` URI, which `register_model` accepts later."""
+    try:
+        info, _ = _log(model, run_id, input_example, requirements)
+    except MlflowException as exc:
+        raise ModelError(f"Cannot log the model to run {run_id}: {exc.message}") from None
+    return info.model_uri
 
 
 def model_uri(reference: str) -> str:

@@ -25,6 +25,7 @@ class RefusedData(logging.Handler):
         super().__init__(level=logging.ERROR)
         self.run_id = run_id
         self.messages: list[str] = []
+        self._saved_level = logging.NOTSET
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
@@ -32,11 +33,17 @@ class RefusedData(logging.Handler):
             self.messages.append(message.split(": Exception: ", 1)[-1])
 
     def __enter__(self) -> RefusedData:
+        # Importing FLAML sets the "mlflow.utils" logger to CRITICAL, which would silence the
+        # queue's ERROR records before any handler sees them: hear them anyway while attached.
+        self._saved_level = _QUEUE_LOGGER.level
+        if _QUEUE_LOGGER.getEffectiveLevel() > logging.ERROR:
+            _QUEUE_LOGGER.setLevel(logging.ERROR)
         _QUEUE_LOGGER.addHandler(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
         _QUEUE_LOGGER.removeHandler(self)
+        _QUEUE_LOGGER.setLevel(self._saved_level)
 
     def summary(self) -> str | None:
         """One paragraph for the user, or None if nothing was refused."""

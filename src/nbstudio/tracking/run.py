@@ -29,7 +29,7 @@ from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
 from nbstudio.errors import RunError
 from nbstudio.session import Session, get_session
-from nbstudio.tracking import context, environment
+from nbstudio.tracking import context, environment, flaml_defaults, trusted_models
 from nbstudio.tracking.batching import MetricBatcher
 from nbstudio.tracking.capture import OutputTee
 from nbstudio.tracking.refused import RefusedData
@@ -128,6 +128,7 @@ class TrackedRun:
         self._experiment_id = ""
         self._refused: RefusedData | None = None
         self._batcher: MetricBatcher | None = None
+        self._trusting = False  # trusted_models/flaml_defaults entered: left once at the end
 
     # -- start ---------------------------------------------------------------------------------
     def __enter__(self) -> TrackedRun:
@@ -179,6 +180,9 @@ class TrackedRun:
                 raise RunError(f"Cannot log params: {exc.message}") from None
             os.environ[ASYNC_LOGGING_ENV] = "true"
             os.environ.setdefault(ASYNC_BUFFER_ENV, ASYNC_BUFFER_SECONDS)
+            trusted_models.enter()
+            flaml_defaults.enter()
+            self._trusting = True
             self._refused = RefusedData(self.run_id).__enter__()
             self._batcher = MetricBatcher(self.session.client(), self.run_id).__enter__()
             if self.spec.autolog:
@@ -254,6 +258,10 @@ class TrackedRun:
             self._tee = None
         if self.spec.autolog:
             mlflow.autolog(disable=True, silent=True)
+        if self._trusting:
+            self._trusting = False
+            trusted_models.leave()
+            flaml_defaults.leave()
         try:
             if self._batcher is not None:
                 self._batcher.close()

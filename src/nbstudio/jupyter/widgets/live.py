@@ -21,6 +21,7 @@ import time
 from IPython.display import DisplayHandle, display
 
 from nbstudio.errors import RunError
+from nbstudio.jupyter.widgets.evaluation_images import evaluation_png
 from nbstudio.jupyter.widgets.run_monitor import RunMonitor
 from nbstudio.session import Session, get_session
 from nbstudio.tracking.changes import ChangeCursor, RunChanges, changes_since, logged_models
@@ -136,7 +137,9 @@ class LiveMonitor:
             models = logged_models(self.run_id, self._session)
         except RunError:
             models = []
+        plots = evaluation_png(self.run_id, self._session)
         with self._lock:
+            self.widget.set_evaluation(plots)
             self.widget.set_outcome(models, error)
             self.final = self.widget.final_bundle()
         if self._handle is not None:

@@ -144,6 +144,7 @@ class RunMonitor(widgets.VBox):
         self.system: dict[str, MetricSeries] = {}  # MLflow's system/* metrics: a line, no charts
         self.child_runs: dict[str, ChildRun] = {}
         self.models: list[LoggedModelRef] = []
+        self.evaluation_png: bytes | None = None
         self.error: str | None = None
         self.note = ""
         self.start_ms: int | None = None
@@ -209,6 +210,10 @@ class RunMonitor(widgets.VBox):
         """A one-line note in the header (e.g. the store cannot be read right now)."""
         self.note = text
         self._render_header()
+
+    def set_evaluation(self, png: bytes | None) -> None:
+        """The run's evaluation plots (one image) for the final state."""
+        self.evaluation_png = png
 
     def set_outcome(self, models: Sequence[LoggedModelRef], error: str | None = None) -> None:
         """The end of the run: the models it logged and its one-line error, if any."""
@@ -373,6 +378,7 @@ class RunMonitor(widgets.VBox):
                 static.params(self.params),
                 self._last_values_html(),
                 static.image(png, f"metrics of run {self.run_name}"),
+                static.image(self.evaluation_png, f"evaluation of run {self.run_name}"),
                 self.children_html(),
                 static.models(self.models, self.run_name),
                 static.error(self.error, self.status),

@@ -116,7 +116,7 @@ def test_cluster_lifecycle_autoscale_and_stop(ws: Path) -> None:
         ({"max_nodes": 0}, "--max-nodes must be at least 1"),
         ({"min_nodes": -1}, "--min-nodes must be 0 or more"),
         ({"memory_per_node": "lots"}, "is not a size"),
-        ({"idle_seconds": 0}, "--idle-seconds must be positive"),
+        ({"idle_seconds": 0}, "--idle-seconds must be a number of seconds above 0"),
         ({"threads_per_node": 0}, "--threads-per-node must be at least 1"),
     ],
     ids=["min-above-max", "no-nodes", "negative", "memory", "idle", "threads"],

@@ -8,7 +8,12 @@ import * as React from 'react';
 
 import { IRunSummary } from './api';
 import { ParallelChart } from './charts';
-import { compareColumns, IColumn, parallelDimensions } from './comparison';
+import {
+  comparedRuns,
+  compareColumns,
+  IColumn,
+  parallelDimensions
+} from './comparison';
 import { Duration, StatusBadge } from './components';
 import { formatParam, formatValue } from './format';
 
@@ -68,7 +73,11 @@ function CompareContent(props: {
   runs: readonly IRunSummary[];
   openRun: (runId: string) => void;
 }): JSX.Element {
-  const { runs, openRun } = props;
+  const { openRun } = props;
+  const { runs, parents } = React.useMemo(
+    () => comparedRuns(props.runs),
+    [props.runs]
+  );
   const [onlyDiffering, setOnlyDiffering] = React.useState(runs.length > 1);
   const [sort, setSort] = React.useState<{
     column: IColumn;
@@ -107,6 +116,14 @@ function CompareContent(props: {
           only columns that differ
         </label>
       </div>
+      {parents.length > 0 && (
+        <div className="nbs-note nbs-parents-left-out">
+          Comparing the trials of{' '}
+          {parents.map(p => p.run_name || p.run_id.slice(0, 8)).join(', ')}
+          {': '}
+          {parents.length === 1 ? 'its run is' : 'their runs are'} left out.
+        </div>
+      )}
       {chart.dimensions.length > 0 ? (
         <ParallelChart
           dimensions={chart.dimensions}

@@ -624,7 +624,8 @@ function EndpointsSection(props: IViewProps): JSX.Element {
     return (
       <EmptyState>
         No endpoints. Serve a registered model with{' '}
-        <code>%endpoint create my-endpoint --model my-model@champion</code>; its
+        <code>%endpoint create my-endpoint</code> then{' '}
+        <code>%endpoint deploy my-endpoint blue my-model@champion</code>; its
         URL, deployments, traffic split and request figures show here.
       </EmptyState>
     );

@@ -49,6 +49,15 @@ export interface IRunDetail extends IRunSummary {
   source_name: string | null;
 }
 
+/** `GET runs/<id>/state`: a run's status now, runs of dead local kernels ended first. */
+export interface IRunState {
+  run_id: string;
+  status: string;
+  end_time: number | null;
+  terminated_by: string | null;
+  reaped: boolean;
+}
+
 export interface IArtifactEntry {
   path: string;
   is_dir: boolean;
@@ -270,6 +279,10 @@ export class NbstudioAPI {
 
   run(runId: string): Promise<IRunResponse> {
     return this.get(`runs/${encodeURIComponent(runId)}`);
+  }
+
+  runState(runId: string): Promise<IRunState> {
+    return this.get(`runs/${encodeURIComponent(runId)}/state`);
   }
 
   metricHistory(

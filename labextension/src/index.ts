@@ -12,6 +12,7 @@ import { IRunSummary, NbstudioAPI } from './api';
 import { CompareView } from './compareview';
 import { nbstudioIcon } from './icons';
 import { PanelModel } from './model';
+import { monitorStatusPlugin } from './monitorstatus';
 import { RunView } from './runview';
 import { Sidebar, SidebarCommands } from './sidebar';
 
@@ -167,4 +168,4 @@ namespace Private {
   }
 }
 
-export default plugin;
+export default [plugin, monitorStatusPlugin];

@@ -105,6 +105,12 @@ class RunHandler(NbstudioHandler):
         await self.answer("nbstudio.tracking.browse:get_run", run_id)
 
 
+class RunStateHandler(NbstudioHandler):
+    @tornado.web.authenticated
+    async def get(self, run_id: str) -> None:
+        await self.answer("nbstudio.tracking.run_state:run_state", run_id)
+
+
 class MetricHistoryHandler(NbstudioHandler):
     @tornado.web.authenticated
     async def get(self, run_id: str, key: str) -> None:

@@ -31,6 +31,7 @@ ROUTES: list[tuple[str, type[h.NbstudioHandler]]] = [
     (r"data/(?P<name>[^/]+)/versions/(?P<version>[^/]+)", h.DataVersionHandler),
     (r"runs/(?P<run_id>[^/]+)/data", h.RunDataHandler),
     (r"datastores", h.DatastoresHandler),
+    (r"runs/(?P<run_id>[^/]+)/state", h.RunStateHandler),
 ]
 
 

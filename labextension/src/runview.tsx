@@ -185,7 +185,9 @@ export class RunView extends ReactWidget {
         <div className="nbs-view">
           <ErrorLine error={this._error} />
           {!this._error && (
-            <div className="nbs-note">Loading run {this.runId}…</div>
+            <div className="nbs-note nbs-loading">
+              Loading run {this.runId}…
+            </div>
           )}
         </div>
       );

@@ -28,6 +28,7 @@ import {
 } from './components';
 import { formatBytes, formatDuration, formatTime, runDuration } from './format';
 import { RunDataSection } from './rundata';
+import { RunTags } from './tagsection';
 import { notebookContentsPath } from './paths';
 import {
   IRunSnapshot,
@@ -282,8 +283,13 @@ export class RunView extends ReactWidget {
           </table>
           <h4>Params</h4>
           <KeyValueTable values={run.params} empty="No params." />
-          <h4>Tags</h4>
-          <KeyValueTable values={tags} empty="No tags." />
+          <RunTags
+            tags={tags}
+            openRun={openRun}
+            runNames={Object.fromEntries(
+              children.map(c => [c.run_id, c.run_name])
+            )}
+          />
         </section>
         <RunDataSection
           api={this._options.api}

@@ -58,6 +58,14 @@ export interface IRunState {
   reaped: boolean;
 }
 
+/** `GET runs/<id>/models`: a model the run logged, and the registry versions made from it. */
+export interface ILoggedModel {
+  model_id: string;
+  name: string;
+  uri: string;
+  registered: string[];
+}
+
 export interface IArtifactEntry {
   path: string;
   is_dir: boolean;
@@ -283,6 +291,23 @@ export class NbstudioAPI {
 
   runState(runId: string): Promise<IRunState> {
     return this.get(`runs/${encodeURIComponent(runId)}/state`);
+  }
+
+  runModels(runId: string): Promise<{ models: ILoggedModel[] }> {
+    return this.get(`runs/${encodeURIComponent(runId)}/models`);
+  }
+
+  /** Register a model a run logged (`POST runs/<id>/models/<model id>/register`). */
+  registerLoggedModel(
+    runId: string,
+    modelId: string,
+    name: string
+  ): Promise<{ name: string; version: string }> {
+    return requestAPI(
+      `runs/${encodeURIComponent(runId)}/models/${encodeURIComponent(modelId)}/register`,
+      this.serverSettings,
+      { method: 'POST', body: JSON.stringify({ name }) }
+    );
   }
 
   metricHistory(

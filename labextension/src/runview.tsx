@@ -28,6 +28,7 @@ import {
 } from './components';
 import { formatBytes, formatDuration, formatTime, runDuration } from './format';
 import { RunDataSection } from './rundata';
+import { RunModelsSection } from './runmodels';
 import { RunTags } from './tagsection';
 import { notebookContentsPath } from './paths';
 import {
@@ -292,6 +293,11 @@ export class RunView extends ReactWidget {
           />
         </section>
         <RunDataSection
+          api={this._options.api}
+          runId={run.run_id}
+          refreshKey={run.status}
+        />
+        <RunModelsSection
           api={this._options.api}
           runId={run.run_id}
           refreshKey={run.status}

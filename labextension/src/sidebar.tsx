@@ -26,6 +26,7 @@ import {
 import { DataSection } from './datasection';
 import { formatBytes, formatTime, formatValue } from './format';
 import { PanelModel } from './model';
+import { RunSearch } from './runsearch';
 
 /** Commands the panel triggers (registered by the plugin). */
 export namespace SidebarCommands {
@@ -278,9 +279,22 @@ function ExperimentRow(
       </div>
       {entry && (
         <div className="nbs-runs">
+          <RunSearch
+            experimentId={experiment.experiment_id}
+            runs={entry.runs}
+            filter={entry.filter ?? ''}
+            orderBy={entry.orderBy ?? ''}
+            search={(filter, orderBy) =>
+              void model.searchRuns(experiment.experiment_id, filter, orderBy)
+            }
+          />
           <ErrorLine error={entry.error} />
           {entry.runs.length === 0 && !entry.loading && !entry.error && (
-            <div className="nbs-note">No runs in this experiment.</div>
+            <div className="nbs-note">
+              {entry.filter
+                ? 'No run matches this filter.'
+                : 'No runs in this experiment.'}
+            </div>
           )}
           <ul className="nbs-list">
             {entry.runs.map(run => (

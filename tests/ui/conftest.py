@@ -315,6 +315,20 @@ class LabPage:
         panel.wait_for()
         return panel
 
+    def close_notebooks(self) -> None:
+        """Close every open document without a prompt and shut their kernels down, so the next
+        test's restored layout has no notebook of this one."""
+        self.page.evaluate(
+            """async () => {
+                const app = window.jupyterapp;
+                for (const widget of Array.from(app.shell.widgets('main'))) {
+                    if (widget.context) { widget.dispose(); }
+                }
+                await app.serviceManager.sessions.shutdownAll();
+            }"""
+        )
+        self.page.wait_for_timeout(1500)  # the layout is saved a moment after it changes
+
     def screenshot(self, name: str) -> Path:
         path = self.shots / f"{name}.png"
         self.page.screenshot(path=str(path))

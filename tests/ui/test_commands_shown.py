@@ -77,12 +77,17 @@ def test_every_command_shown_in_the_panel_runs(lab, ui):
         *(f"{c}\n{CELL_BODY}" if c.startswith("%%") else c for c in commands),
         *(CLEANUP[key] for key in CLEANUP if any(tuple(c.split()[:2]) == key for c in commands)),
     ]
-    lab.write_notebook("commands_shown.ipynb", cells)
-    ui.open_notebook("commands_shown.ipynb")
+    # The notebook runs in a workspace of its own (a folder with nbstudio.toml), so what the
+    # commands make (runs, a model, data, an endpoint) stays out of the lab's shared store.
+    (lab.root / "commands").mkdir(exist_ok=True)
+    (lab.root / "commands" / "nbstudio.toml").write_text("")
+    lab.write_notebook("commands/commands_shown.ipynb", cells)
+    ui.open_notebook("commands/commands_shown.ipynb")
     ui.run_all(timeout=300)
     errors = ui.page.evaluate(CELL_ERRORS)
     texts = ui.page.evaluate(CELL_TEXT)
     ui.screenshot("commands-shown")
+    ui.close_notebooks()
     failed = {cells[i]: e for i, e in enumerate(errors) if e}
     # rule: every command the panel shows runs without a usage or any other error
     assert not failed, json.dumps(failed, indent=1)[:3000]

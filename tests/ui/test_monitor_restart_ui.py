@@ -63,6 +63,7 @@ def test_kernel_restart_mid_run_redraws_the_monitor(lab, ui):
     # rule: the store (what the panel and mlflow ui read) agrees
     assert lab.api(f"runs/{run_id}")["run"]["status"] == "KILLED"
     ui.screenshot("monitor-after-restart")
+    ui.close_notebooks()
 
 
 def test_reopened_notebook_shows_how_the_run_ended(lab, ui):
@@ -96,3 +97,4 @@ def test_reopened_notebook_shows_how_the_run_ended(lab, ui):
     )
     assert lab.api(f"runs/{orphan['run_id']}")["run"]["status"] == "KILLED"
     ui.screenshot("monitor-reopened")
+    ui.close_notebooks()

@@ -67,7 +67,9 @@ def test_default_width_panel_cuts_nothing(lab, ui):
     # rule: relative times carry the full date as their title
     assert times
     assert all(t["title"] for t in times), times
-    links = ui.page.evaluate(MEASURE, ".nbs-version .nbs-link-button")
+    links = ui.page.evaluate(
+        MEASURE, '[data-model="churn-gradient-boosting-classifier"] .nbs-version .nbs-link-button'
+    )
     # rule: the model version's "run" link is whole and says which run it opens
     assert [(link["text"], link["cut"]) for link in links] == [("run", False)]
     assert links[0]["title"].startswith("Open run ")

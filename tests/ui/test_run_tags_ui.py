@@ -35,6 +35,7 @@ def test_sweep_parent_shows_settings_and_best_run(lab, ui):
     assert system.get_attribute("open") is None
     expect(system.locator("th", has_text="nbstudio.pid").first).to_be_hidden()
     ui.screenshot("sweep-run-view")
+    ui.close_notebooks()
     system.locator("summary").click()
     expect(system.locator("th", has_text="nbstudio.pid").first).to_be_visible()
     best = settings.locator(".nbs-best-run")

@@ -6,8 +6,9 @@
 import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { IRunSummary } from './api';
+import { IRunSummary, NbstudioAPI } from './api';
 import { ParallelChart } from './charts';
+import { CompareCurves } from './comparecurves';
 import {
   comparedRuns,
   compareColumns,
@@ -22,22 +23,32 @@ export class CompareView extends ReactWidget {
     super();
     this.runs = options.runs;
     this._openRun = options.openRun;
+    this._api = options.api ?? null;
     this.addClass('nbs-compareview');
   }
 
   readonly runs: readonly IRunSummary[];
 
   render(): JSX.Element {
-    return <CompareContent runs={this.runs} openRun={this._openRun} />;
+    return (
+      <CompareContent
+        runs={this.runs}
+        openRun={this._openRun}
+        api={this._api}
+      />
+    );
   }
 
   private _openRun: (runId: string) => void;
+  private _api: NbstudioAPI | null;
 }
 
 export namespace CompareView {
   export interface IOptions {
     runs: readonly IRunSummary[];
     openRun: (runId: string) => void;
+    /** Reads the metric histories of the overlaid curves (none drawn without it). */
+    api?: NbstudioAPI;
   }
 }
 
@@ -72,6 +83,7 @@ function compareCells(
 function CompareContent(props: {
   runs: readonly IRunSummary[];
   openRun: (runId: string) => void;
+  api: NbstudioAPI | null;
 }): JSX.Element {
   const { openRun } = props;
   const { runs, parents } = React.useMemo(
@@ -135,6 +147,7 @@ function CompareContent(props: {
           These runs have no params or metrics to chart.
         </div>
       )}
+      {props.api && <CompareCurves api={props.api} runs={runs} />}
       <div className="nbs-table-scroll">
         <table className="nbs-table nbs-compare-table">
           <thead>

@@ -64,7 +64,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const openRun = (runId: string): void =>
       void app.commands.execute(CommandIDs.openRun, { runId });
     const compare = (runs: readonly IRunSummary[], label: string): void => {
-      const content = new CompareView({ runs, openRun });
+      const content = new CompareView({ runs, openRun, api });
       views.add(content, `nbstudio-compare-${Private.nextId()}`, label);
     };
 

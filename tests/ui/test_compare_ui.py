@@ -98,3 +98,43 @@ def test_compare_draws_only_what_runs_have(lab, ui):
     assert "missing" in texts
     assert "(none)" not in texts
     ui.screenshot("compare-sweep")
+
+
+CURVES = textwrap.dedent(
+    """
+    from nbstudio.session import get_session
+
+    session = get_session()
+    client = session.client()
+    experiment_id = session.experiment_id("ui-compare-curves")
+    for name, rate in [("lr-0.1", 0.5), ("lr-0.01", 0.1)]:
+        run = client.create_run(experiment_id, run_name=name)
+        client.log_param(run.info.run_id, "lr", name.split("-")[1])
+        for step in range(30):
+            client.log_metric(run.info.run_id, "loss", 1 / (1 + rate * step), step=step)
+            client.log_metric(run.info.run_id, "acc", 1 - 1 / (1 + rate * step), step=step)
+        client.set_terminated(run.info.run_id, "FINISHED")
+    """
+)
+
+
+def test_compare_overlays_metric_curves(lab, ui):
+    lab.python(CURVES)
+    experiment = next(
+        e for e in lab.api("experiments")["experiments"] if e["name"] == "ui-compare-curves"
+    )
+    ui.open_panel()
+    ui.command(
+        "nbstudio:compare-experiment",
+        {"experimentId": experiment["experiment_id"], "name": "ui-compare-curves"},
+    )
+    view = ui.page.locator('.nbs-compare[data-runs="2"]')
+    for metric in ("acc", "loss"):
+        chart = view.locator(f'.nbs-overlaid[data-metric="{metric}"]')
+        # rule: one chart per metric, with a curve per compared run against step
+        expect(chart).to_have_attribute("data-curves", "2", timeout=20_000)
+        expect(chart.locator(".scatterlayer .trace")).to_have_count(2, timeout=20_000)
+        legend = chart.locator(".legendtext").all_text_contents()
+        assert sorted(legend) == ["lr-0.01", "lr-0.1"], legend
+    view.locator(".nbs-compare-curves").scroll_into_view_if_needed()
+    ui.screenshot("compare-curves")

@@ -49,6 +49,23 @@ export interface IRunDetail extends IRunSummary {
   source_name: string | null;
 }
 
+/** `GET runs/<id>/state`: a run's status now, runs of dead local kernels ended first. */
+export interface IRunState {
+  run_id: string;
+  status: string;
+  end_time: number | null;
+  terminated_by: string | null;
+  reaped: boolean;
+}
+
+/** `GET runs/<id>/models`: a model the run logged, and the registry versions made from it. */
+export interface ILoggedModel {
+  model_id: string;
+  name: string;
+  uri: string;
+  registered: string[];
+}
+
 export interface IArtifactEntry {
   path: string;
   is_dir: boolean;
@@ -279,6 +296,27 @@ export class NbstudioAPI {
 
   run(runId: string): Promise<IRunResponse> {
     return this.get(`runs/${encodeURIComponent(runId)}`);
+  }
+
+  runState(runId: string): Promise<IRunState> {
+    return this.get(`runs/${encodeURIComponent(runId)}/state`);
+  }
+
+  runModels(runId: string): Promise<{ models: ILoggedModel[] }> {
+    return this.get(`runs/${encodeURIComponent(runId)}/models`);
+  }
+
+  /** Register a model a run logged (`POST runs/<id>/models/<model id>/register`). */
+  registerLoggedModel(
+    runId: string,
+    modelId: string,
+    name: string
+  ): Promise<{ name: string; version: string }> {
+    return requestAPI(
+      `runs/${encodeURIComponent(runId)}/models/${encodeURIComponent(modelId)}/register`,
+      this.serverSettings,
+      { method: 'POST', body: JSON.stringify({ name }) }
+    );
   }
 
   metricHistory(

@@ -6,9 +6,15 @@
 import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
-import { IRunSummary } from './api';
+import { IRunSummary, NbstudioAPI } from './api';
 import { ParallelChart } from './charts';
-import { compareColumns, IColumn, parallelDimensions } from './comparison';
+import { CompareCurves } from './comparecurves';
+import {
+  comparedRuns,
+  compareColumns,
+  IColumn,
+  parallelDimensions
+} from './comparison';
 import { Duration, StatusBadge } from './components';
 import { formatParam, formatValue } from './format';
 
@@ -17,22 +23,32 @@ export class CompareView extends ReactWidget {
     super();
     this.runs = options.runs;
     this._openRun = options.openRun;
+    this._api = options.api ?? null;
     this.addClass('nbs-compareview');
   }
 
   readonly runs: readonly IRunSummary[];
 
   render(): JSX.Element {
-    return <CompareContent runs={this.runs} openRun={this._openRun} />;
+    return (
+      <CompareContent
+        runs={this.runs}
+        openRun={this._openRun}
+        api={this._api}
+      />
+    );
   }
 
   private _openRun: (runId: string) => void;
+  private _api: NbstudioAPI | null;
 }
 
 export namespace CompareView {
   export interface IOptions {
     runs: readonly IRunSummary[];
     openRun: (runId: string) => void;
+    /** Reads the metric histories of the overlaid curves (none drawn without it). */
+    api?: NbstudioAPI;
   }
 }
 
@@ -67,8 +83,13 @@ function compareCells(
 function CompareContent(props: {
   runs: readonly IRunSummary[];
   openRun: (runId: string) => void;
+  api: NbstudioAPI | null;
 }): JSX.Element {
-  const { runs, openRun } = props;
+  const { openRun } = props;
+  const { runs, parents } = React.useMemo(
+    () => comparedRuns(props.runs),
+    [props.runs]
+  );
   const [onlyDiffering, setOnlyDiffering] = React.useState(runs.length > 1);
   const [sort, setSort] = React.useState<{
     column: IColumn;
@@ -107,6 +128,14 @@ function CompareContent(props: {
           only columns that differ
         </label>
       </div>
+      {parents.length > 0 && (
+        <div className="nbs-note nbs-parents-left-out">
+          Comparing the trials of{' '}
+          {parents.map(p => p.run_name || p.run_id.slice(0, 8)).join(', ')}
+          {': '}
+          {parents.length === 1 ? 'its run is' : 'their runs are'} left out.
+        </div>
+      )}
       {chart.dimensions.length > 0 ? (
         <ParallelChart
           dimensions={chart.dimensions}
@@ -118,6 +147,7 @@ function CompareContent(props: {
           These runs have no params or metrics to chart.
         </div>
       )}
+      {props.api && <CompareCurves api={props.api} runs={runs} />}
       <div className="nbs-table-scroll">
         <table className="nbs-table nbs-compare-table">
           <thead>

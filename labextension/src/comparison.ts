@@ -3,12 +3,16 @@
  * parallel-coordinates dimensions that stay readable with a thousand runs.
  */
 
+import { formatValue } from './format';
+
 /** The part of a run the compare view reads. */
 export interface IComparable {
   run_id: string;
   params: Record<string, string>;
   metrics: Record<string, number>;
   primary_metric: { key: string; value: number } | null;
+  /** The run this one is nested in (a sweep's trial has its sweep's run here). */
+  parent_run_id?: string | null;
 }
 
 /** A column of the compare table. */
@@ -60,8 +64,11 @@ export interface IDimension {
   ticktext?: string[];
 }
 
-/** Text shown on an axis for a run that lacks the value. */
-export const MISSING_LABEL = '(none)';
+/** Text of the tick where runs that lack the value are drawn, apart from the data's range. */
+export const MISSING_LABEL = 'missing';
+
+/** Share of an axis's data span left empty between the data and the "missing" tick. */
+const MISSING_GAP = 0.15;
 
 function asNumber(text: string | undefined): number | null {
   if (text === undefined || text.trim() === '') {
@@ -72,31 +79,80 @@ function asNumber(text: string | undefined): number | null {
 }
 
 /**
- * A numeric axis. Runs missing the value sit on a tick labelled "(none)" just below the range,
- * so they are still drawn (plotly drops lines through NaN).
+ * About ``count`` round tick values (1, 2 or 5 times a power of ten apart) inside [lo, hi],
+ * never outside it: an axis only labels values its runs span.
  */
-export function numericDimension(
+export function niceTicks(lo: number, hi: number, count = 5): number[] {
+  if (!(hi > lo)) {
+    return [lo];
+  }
+  const raw = (hi - lo) / count;
+  const power = Math.pow(10, Math.floor(Math.log10(raw)));
+  const step =
+    [1, 2, 5, 10].map(m => m * power).find(s => s >= raw) ?? 10 * power;
+  const ticks: number[] = [];
+  const digits = Math.max(0, -Math.floor(Math.log10(step)));
+  for (let i = Math.ceil(lo / step); i * step <= hi + step * 1e-9; i++) {
+    const tick = Number((i * step).toFixed(Math.min(20, digits)));
+    if (tick >= lo - step * 1e-9 && tick <= hi + step * 1e-9) {
+      ticks.push(tick);
+    }
+  }
+  return ticks;
+}
+
+/**
+ * Range and ticks of an axis over values that are all present. The range is the data's
+ * (a constant axis gets a sliver around its one value and a single tick), the ticks are labelled
+ * with ``label`` (their value by default); runs missing the value (``missing`` of them) get
+ * their own tick, "missing", below a gap, so no line is drawn through a value it does not have.
+ */
+function axis(
   label: string,
-  values: (number | null)[]
+  values: (number | null)[],
+  ticks: (lo: number, hi: number) => { tickvals: number[]; ticktext: string[] }
 ): IDimension {
   const present = values.filter(
     (v): v is number => v !== null && Number.isFinite(v)
   );
   let lo = present.length ? Math.min(...present) : 0;
-  let hi = present.length ? Math.max(...present) : 1;
+  let hi = present.length ? Math.max(...present) : 0;
+  const { tickvals, ticktext } = present.length
+    ? ticks(lo, hi)
+    : { tickvals: [], ticktext: [] };
   if (lo === hi) {
-    lo -= 0.5;
-    hi += 0.5;
+    const sliver = Math.abs(lo) * 1e-6 || 1e-6;
+    lo -= sliver;
+    hi += sliver;
   }
   if (present.length === values.length) {
-    return { label, values: values as number[], range: [lo, hi] };
+    return {
+      label,
+      values: values as number[],
+      range: [lo, hi],
+      tickvals,
+      ticktext
+    };
   }
-  const missing = lo - (hi - lo) * 0.1;
+  const missing = present.length ? lo - (hi - lo) * MISSING_GAP : 0;
   return {
     label,
     values: values.map(v => (v === null || !Number.isFinite(v) ? missing : v)),
-    range: [missing, hi]
+    range: present.length ? [missing, hi] : [-1, 1],
+    tickvals: [missing, ...tickvals],
+    ticktext: [MISSING_LABEL, ...ticktext]
   };
+}
+
+/** A numeric axis over the data's own range; runs missing the value on a "missing" tick. */
+export function numericDimension(
+  label: string,
+  values: (number | null)[]
+): IDimension {
+  return axis(label, values, (lo, hi) => {
+    const tickvals = niceTicks(lo, hi);
+    return { tickvals, ticktext: tickvals.map(v => formatValue(v)) };
+  });
 }
 
 /** Decades a positive numeric axis must span before it is drawn on a log scale. */
@@ -122,36 +178,56 @@ export function logDimension(
   if (hi - lo < LOG_DECADES) {
     return null;
   }
-  const dim = numericDimension(
-    label,
-    values.map(v => (v === null || !Number.isFinite(v) ? null : Math.log10(v)))
+  return axis(
+    `${label} (log)`,
+    values.map(v => (v === null || !Number.isFinite(v) ? null : Math.log10(v))),
+    (low, high) => {
+      const tickvals: number[] = [];
+      for (let d = Math.ceil(low); d <= Math.floor(high); d++) {
+        tickvals.push(d);
+      }
+      return { tickvals, ticktext: tickvals.map(d => `1e${d}`) };
+    }
   );
-  const tickvals: number[] = [];
-  for (let d = Math.ceil(lo); d <= Math.floor(hi); d++) {
-    tickvals.push(d);
-  }
-  return {
-    ...dim,
-    label: `${label} (log)`,
-    tickvals,
-    ticktext: tickvals.map(d => `1e${d}`)
-  };
 }
 
-/** A categorical axis: each distinct text a tick, in sorted order. */
+/**
+ * A categorical axis: each distinct text a tick, in sorted order; runs without the param on a
+ * "missing" tick below them.
+ */
 export function categoricalDimension(
   label: string,
   values: (string | undefined)[]
 ): IDimension {
-  const texts = values.map(v => (v === undefined ? MISSING_LABEL : v));
-  const categories = [...new Set(texts)].sort();
+  const categories = [
+    ...new Set(values.filter((v): v is string => v !== undefined))
+  ].sort();
   const index = new Map(categories.map((c, i) => [c, i]));
+  const hasMissing = values.some(v => v === undefined);
+  const bottom = hasMissing ? -1 : 0;
   return {
     label,
-    values: texts.map(t => index.get(t) as number),
-    range: [0, Math.max(1, categories.length - 1)],
-    tickvals: categories.map((_, i) => i),
-    ticktext: categories
+    values: values.map(v => (v === undefined ? -1 : (index.get(v) as number))),
+    range: [bottom, Math.max(bottom + 1, categories.length - 1)],
+    tickvals: [...(hasMissing ? [-1] : []), ...categories.map((_, i) => i)],
+    ticktext: [...(hasMissing ? [MISSING_LABEL] : []), ...categories]
+  };
+}
+
+/**
+ * The runs a comparison is about: a run whose children are also in the set (a sweep's parent,
+ * a cell with nested runs) is left out, since its trials are what is compared and it has none
+ * of their params.
+ */
+export function comparedRuns<T extends IComparable>(
+  runs: readonly T[]
+): { runs: T[]; parents: T[] } {
+  const parentIds = new Set(
+    runs.map(r => r.parent_run_id).filter((id): id is string => !!id)
+  );
+  return {
+    runs: runs.filter(r => !parentIds.has(r.run_id)),
+    parents: runs.filter(r => parentIds.has(r.run_id))
   };
 }
 

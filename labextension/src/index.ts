@@ -12,6 +12,7 @@ import { IRunSummary, NbstudioAPI } from './api';
 import { CompareView } from './compareview';
 import { nbstudioIcon } from './icons';
 import { PanelModel } from './model';
+import { monitorStatusPlugin } from './monitorstatus';
 import { RunView } from './runview';
 import { Sidebar, SidebarCommands } from './sidebar';
 
@@ -63,7 +64,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const openRun = (runId: string): void =>
       void app.commands.execute(CommandIDs.openRun, { runId });
     const compare = (runs: readonly IRunSummary[], label: string): void => {
-      const content = new CompareView({ runs, openRun });
+      const content = new CompareView({ runs, openRun, api });
       views.add(content, `nbstudio-compare-${Private.nextId()}`, label);
     };
 
@@ -167,4 +168,4 @@ namespace Private {
   }
 }
 
-export default plugin;
+export default [plugin, monitorStatusPlugin];

@@ -31,6 +31,9 @@ export interface IExperimentRuns {
   nextPageToken: string | null;
   loading: boolean;
   error: string | null;
+  /** MLflow filter (``metrics.acc > 0.9``) and order (``metrics.acc DESC``) of the list. */
+  filter?: string;
+  orderBy?: string;
 }
 
 /** A list section's data and its last error. */
@@ -135,6 +138,8 @@ export class PanelModel {
       ...expandedIds.map(id =>
         api.runs({
           experiment_id: id,
+          filter: this.expanded.get(id)?.filter,
+          order_by: this.expanded.get(id)?.orderBy,
           page_size: refreshPageSize(this.expanded.get(id)?.runs.length ?? 0)
         })
       )
@@ -199,6 +204,28 @@ export class PanelModel {
       error: null
     };
     this.expanded.set(experimentId, entry);
+    this._changed.emit();
+    await this._loadPage(experimentId, entry, null);
+  }
+
+  /** List an expanded experiment's runs matching an MLflow filter, in an MLflow order. */
+  async searchRuns(
+    experimentId: string,
+    filter: string,
+    orderBy: string
+  ): Promise<void> {
+    const entry = this.expanded.get(experimentId);
+    if (!entry) {
+      return;
+    }
+    Object.assign(entry, {
+      filter,
+      orderBy,
+      runs: [],
+      nextPageToken: null,
+      loading: true,
+      error: null
+    });
     this._changed.emit();
     await this._loadPage(experimentId, entry, null);
   }
@@ -268,6 +295,8 @@ export class PanelModel {
     try {
       const page = await this.api.runs({
         experiment_id: experimentId,
+        filter: entry.filter,
+        order_by: entry.orderBy,
         page_size: PAGE_SIZE,
         page_token: token
       });

@@ -29,6 +29,8 @@ import {
 } from './components';
 import { formatBytes, formatDuration, formatTime, runDuration } from './format';
 import { RunDataSection } from './rundata';
+import { RunModelsSection } from './runmodels';
+import { RunTags } from './tagsection';
 import { notebookContentsPath } from './paths';
 import {
   IRunSnapshot,
@@ -188,7 +190,9 @@ export class RunView extends ReactWidget {
         <div className="nbs-view">
           <ErrorLine error={this._error} />
           {!this._error && (
-            <div className="nbs-note">Loading run {this.runId}…</div>
+            <div className="nbs-note nbs-loading">
+              Loading run {this.runId}…
+            </div>
           )}
         </div>
       );
@@ -283,10 +287,20 @@ export class RunView extends ReactWidget {
           </table>
           <h4>Params</h4>
           <KeyValueTable values={run.params} empty="No params." />
-          <h4>Tags</h4>
-          <KeyValueTable values={tags} empty="No tags." />
+          <RunTags
+            tags={tags}
+            openRun={openRun}
+            runNames={Object.fromEntries(
+              children.map(c => [c.run_id, c.run_name])
+            )}
+          />
         </section>
         <RunDataSection
+          api={this._options.api}
+          runId={run.run_id}
+          refreshKey={run.status}
+        />
+        <RunModelsSection
           api={this._options.api}
           runId={run.run_id}
           refreshKey={run.status}

@@ -26,6 +26,7 @@ import {
 import { DataSection } from './datasection';
 import { formatBytes, formatTime, formatValue } from './format';
 import { PanelModel } from './model';
+import { RunSearch } from './runsearch';
 
 /** Commands the panel triggers (registered by the plugin). */
 export namespace SidebarCommands {
@@ -236,7 +237,7 @@ function ExperimentsSection(props: IViewProps): JSX.Element {
 }
 
 function Loading(): JSX.Element {
-  return <div className="nbs-note">Loading…</div>;
+  return <div className="nbs-note nbs-loading">Loading…</div>;
 }
 
 function ExperimentRow(
@@ -278,9 +279,22 @@ function ExperimentRow(
       </div>
       {entry && (
         <div className="nbs-runs">
+          <RunSearch
+            experimentId={experiment.experiment_id}
+            runs={entry.runs}
+            filter={entry.filter ?? ''}
+            orderBy={entry.orderBy ?? ''}
+            search={(filter, orderBy) =>
+              void model.searchRuns(experiment.experiment_id, filter, orderBy)
+            }
+          />
           <ErrorLine error={entry.error} />
           {entry.runs.length === 0 && !entry.loading && !entry.error && (
-            <div className="nbs-note">No runs in this experiment.</div>
+            <div className="nbs-note">
+              {entry.filter
+                ? 'No run matches this filter.'
+                : 'No runs in this experiment.'}
+            </div>
           )}
           <ul className="nbs-list">
             {entry.runs.map(run => (
@@ -336,7 +350,14 @@ function RunRow(props: IViewProps & { run: IRunSummary }): JSX.Element {
       <div className="nbs-row nbs-run-details">
         <Duration run={run} />
         <PrimaryMetric run={run} />
-        <span className="nbs-time">{formatTime(run.start_time)}</span>
+        <span
+          className="nbs-time"
+          title={
+            run.start_time ? new Date(run.start_time).toLocaleString() : ''
+          }
+        >
+          {formatTime(run.start_time)}
+        </span>
       </div>
     </li>
   );
@@ -427,7 +448,7 @@ function ComputeSection(props: IViewProps): JSX.Element {
               <div className="nbs-row">
                 <span
                   className="nbs-name"
-                  title={target.address ?? target.kind}
+                  title={`${target.name} (${target.address ?? target.kind})`}
                 >
                   {target.name}
                 </span>
@@ -506,6 +527,7 @@ function SweepsSection(props: IViewProps): JSX.Element {
                 <StatusBadge status={sweep.status} />
                 <span
                   className="nbs-name nbs-clickable"
+                  title={`Open sweep ${sweep.run_name} (${sweep.run_id})`}
                   onClick={() =>
                     void commands.execute(SidebarCommands.openRun, {
                       runId: sweep.run_id,
@@ -565,7 +587,9 @@ function ModelsSection(props: IViewProps): JSX.Element {
         {models.items.map((m: IRegisteredModel) => (
           <li key={m.name} className="nbs-card" data-model={m.name}>
             <div className="nbs-row">
-              <span className="nbs-name">{m.name}</span>
+              <span className="nbs-name" title={m.name}>
+                {m.name}
+              </span>
               <span className="nbs-count" title="versions">
                 {m.versions.length}
               </span>
@@ -586,12 +610,20 @@ function ModelsSection(props: IViewProps): JSX.Element {
                       @{a}
                     </span>
                   ))}
-                  <span className="nbs-time">
+                  <span
+                    className="nbs-time"
+                    title={
+                      v.creation_timestamp
+                        ? new Date(v.creation_timestamp).toLocaleString()
+                        : ''
+                    }
+                  >
                     {formatTime(v.creation_timestamp)}
                   </span>
                   {v.run_id && (
                     <button
                       className="nbs-link-button"
+                      title={`Open run ${v.run_id} that made v${v.version}`}
                       onClick={() =>
                         void commands.execute(SidebarCommands.openRun, {
                           runId: v.run_id
@@ -624,7 +656,8 @@ function EndpointsSection(props: IViewProps): JSX.Element {
     return (
       <EmptyState>
         No endpoints. Serve a registered model with{' '}
-        <code>%endpoint create my-endpoint --model my-model@champion</code>; its
+        <code>%endpoint create my-endpoint</code> then{' '}
+        <code>%endpoint deploy my-endpoint blue my-model@champion</code>; its
         URL, deployments, traffic split and request figures show here.
       </EmptyState>
     );
@@ -641,7 +674,9 @@ function EndpointsSection(props: IViewProps): JSX.Element {
           return (
             <li key={ep.name} className="nbs-card" data-endpoint={ep.name}>
               <div className="nbs-row">
-                <span className="nbs-name">{ep.name}</span>
+                <span className="nbs-name" title={ep.name}>
+                  {ep.name}
+                </span>
                 {state && <StatusBadge status={state} />}
               </div>
               <div className="nbs-fields">

@@ -320,6 +320,21 @@ class LabPage:
         panel.wait_for()
         return panel
 
+    def close_notebooks(self) -> None:
+        """Close every open document without a prompt and shut their kernels down, so the next
+        test's restored layout has no notebook of this one."""
+        self.page.evaluate(
+            """async () => {
+                const app = window.jupyterapp;
+                for (const widget of Array.from(app.shell.widgets('main'))) {
+                    if (widget.context) { widget.dispose(); }
+                }
+                // A kernel mid-restart refuses; the lab's stop ends it anyway.
+                await app.serviceManager.sessions.shutdownAll().catch(() => undefined);
+            }"""
+        )
+        self.page.wait_for_timeout(1500)  # the layout is saved a moment after it changes
+
     def screenshot(self, name: str, doc: str | None = None) -> Path:
         """A screenshot in the test's folder; with ``doc`` and ``NBSTUDIO_DOCS_PICTURES=1``
         (``make docs-pictures``) also the README's picture ``docs/<doc>.png``."""

@@ -1,10 +1,12 @@
 import {
   categoricalDimension,
+  comparedRuns,
   compareColumns,
   logDimension,
   IComparable,
   MAX_DIMENSIONS,
   MISSING_LABEL,
+  niceTicks,
   numericDimension,
   parallelDimensions
 } from '../comparison';
@@ -44,24 +46,49 @@ describe('compareColumns', () => {
 
 describe('dimensions', () => {
   it('keeps numeric values and their range', () => {
-    // rule: numeric axes span the values
-    expect(numericDimension('lr', [0.1, 0.3])).toEqual({
-      label: 'lr',
-      values: [0.1, 0.3],
-      range: [0.1, 0.3]
-    });
+    const dim = numericDimension('lr', [0.1, 0.3]);
+    // rule: numeric axes span the values, no more
+    expect(dim.values).toEqual([0.1, 0.3]);
+    expect(dim.range).toEqual([0.1, 0.3]);
+    // rule: every tick labels a value inside the data's range
+    expect(dim.tickvals?.length).toBeGreaterThan(1);
+    expect(dim.tickvals?.every(t => t >= 0.1 && t <= 0.3)).toBe(true);
   });
 
-  it('puts missing numbers below the range', () => {
+  it('puts missing numbers on their own "missing" tick below a gap', () => {
     const dim = numericDimension('loss', [1, null, 3]);
-    // rule: a run without the value is still drawn, just under the lowest value
-    expect(dim.values[1]).toBeLessThan(1);
-    expect(dim.range?.[0]).toBe(dim.values[1]);
+    const missing = dim.values[1];
+    // rule: a run without the value is drawn on a tick labelled "missing", not on a value
+    expect(dim.ticktext?.[0]).toBe(MISSING_LABEL);
+    expect(dim.tickvals?.[0]).toBe(missing);
+    expect(dim.range?.[0]).toBe(missing);
+    // rule: the other ticks are values of the data, and a gap separates them from "missing"
+    const rest = dim.tickvals?.slice(1) ?? [];
+    expect(rest.every(t => t >= 1 && t <= 3)).toBe(true);
+    expect(missing).toBeLessThan(1 - 0.1 * (3 - 1));
   });
 
-  it('widens a constant axis', () => {
-    // rule: a single value still gets a non-empty range
-    expect(numericDimension('x', [2, 2]).range).toEqual([1.5, 2.5]);
+  it('gives a constant axis one tick at its value, not a range around it', () => {
+    const dim = numericDimension('accuracy', [0.965, null, null]);
+    // rule: a single value is labelled once; no tick outside the data (not 0.365..1.465)
+    expect(dim.ticktext).toEqual([MISSING_LABEL, '0.965']);
+    expect(dim.range?.[1]).toBeCloseTo(0.965, 5);
+    expect(dim.range?.[1]).toBeLessThan(0.966);
+    expect(dim.values[1]).toBeGreaterThan(0.96);
+  });
+
+  it.each([
+    [0.1, 0.3],
+    [-0.56, 0.54],
+    [1e-5, 3e-5],
+    [0, 1000],
+    [17, 18]
+  ])('nice ticks of [%p, %p] stay inside it', (lo, hi) => {
+    const ticks = niceTicks(lo, hi);
+    // rule: between 2 and 11 round ticks, all inside the data's range
+    expect(ticks.length).toBeGreaterThanOrEqual(2);
+    expect(ticks.length).toBeLessThanOrEqual(11);
+    expect(ticks.every(t => t >= lo && t <= hi)).toBe(true);
   });
 
   it('maps texts to sorted categories', () => {
@@ -71,9 +98,17 @@ describe('dimensions', () => {
       undefined,
       'rbf'
     ]);
-    // rule: each distinct text is a tick; missing values get their own tick
+    // rule: each distinct text is a tick; missing values get their own tick below them
     expect(dim.ticktext).toEqual([MISSING_LABEL, 'linear', 'rbf']);
-    expect(dim.values).toEqual([2, 1, 0, 2]);
+    expect(dim.tickvals).toEqual([-1, 0, 1]);
+    expect(dim.values).toEqual([1, 0, -1, 1]);
+  });
+
+  it('has no "missing" category when every run has the param', () => {
+    const dim = categoricalDimension('kernel', ['rbf', 'linear']);
+    // rule: no "(none)" or "missing" tick for runs that all have the value
+    expect(dim.ticktext).toEqual(['linear', 'rbf']);
+    expect(dim.range).toEqual([0, 1]);
   });
 });
 
@@ -96,6 +131,32 @@ describe('logDimension', () => {
   ])('keeps a linear axis for %s', (_, values) => {
     // rule: log scale only for positive values spanning at least three decades
     expect(logDimension('x', values as number[])).toBeNull();
+  });
+});
+
+describe('comparedRuns', () => {
+  it("compares a sweep's trials, not its parent", () => {
+    const parent = { ...run('sweep', {}, { acc: 0.9 }), parent_run_id: null };
+    const trials = [0.1, 10].map((gamma, i) => ({
+      ...run(`t${i}`, { gamma: String(gamma) }, { acc: 0.8 + i / 10 }),
+      parent_run_id: 'sweep'
+    }));
+    const { runs, parents } = comparedRuns([parent, ...trials]);
+    // rule: the parent (no params) is left out, its trials are compared
+    expect(runs.map(r => r.run_id)).toEqual(['t0', 't1']);
+    expect(parents.map(r => r.run_id)).toEqual(['sweep']);
+    const gamma = parallelDimensions(runs).dimensions.find(
+      d => d.label === 'gamma'
+    );
+    // rule: so no "missing" tick and no axis below the trials' lowest gamma
+    expect(gamma?.ticktext).not.toContain(MISSING_LABEL);
+    expect(gamma?.range?.[0]).toBe(0.1);
+  });
+
+  it('keeps runs whose parent is not in the set', () => {
+    const child = { ...run('c', { a: '1' }, {}), parent_run_id: 'elsewhere' };
+    // rule: a nested run compared alone is compared
+    expect(comparedRuns([child]).runs).toEqual([child]);
   });
 });
 

@@ -142,6 +142,31 @@ class RunHandler(NbstudioHandler):
         await self.answer("nbstudio.tracking.browse:get_run", run_id)
 
 
+class RunStateHandler(NbstudioHandler):
+    @tornado.web.authenticated
+    async def get(self, run_id: str) -> None:
+        await self.answer("nbstudio.tracking.run_state:run_state", run_id)
+
+
+class RunModelsHandler(NbstudioHandler):
+    @tornado.web.authenticated
+    async def get(self, run_id: str) -> None:
+        await self.answer("nbstudio.models.run_models:run_models_json", run_id)
+
+
+class RegisterRunModelHandler(NbstudioHandler):
+    @tornado.web.authenticated
+    async def post(self, run_id: str, model_id: str) -> None:
+        from nbstudio.server.schemas import REGISTER_MODEL_BODY
+
+        name = self.json_body(REGISTER_MODEL_BODY)["name"]
+        if not name.strip():
+            raise tornado.web.HTTPError(400, 'Give the registered model a name: {"name": "..."}.')
+        await self.answer(
+            "nbstudio.models.run_models:register_logged_model", run_id, model_id, name
+        )
+
+
 class MetricHistoryHandler(NbstudioHandler):
     query_parameters = frozenset({"max_points"})
 

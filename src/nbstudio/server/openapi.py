@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import nbstudio
-from nbstudio.server.schemas import BODY_SCHEMAS
+from nbstudio.server.schemas import BODY_SCHEMAS, REGISTER_MODEL_BODY
 
 JSON = "application/json"
 
@@ -451,6 +451,27 @@ PATHS: dict[str, Any] = {
             "properties": {"datastores": {"type": "array", "items": {"type": "object"}}},
         },
     ),
+    "/runs/{run_id}/state": _get(
+        "A run's status now (a dead local kernel's run is ended KILLED first)",
+        {"type": "object", "required": ["run_id", "status"]},
+        [RUN_ID],
+    ),
+    "/runs/{run_id}/models": _get(
+        "The models a run logged, with the versions registered from each",
+        {"type": "object"},
+        [RUN_ID],
+    ),
+    "/runs/{run_id}/models/{model_id}/register": {
+        "post": {
+            "summary": "Register a model the run logged as a new version",
+            "parameters": [RUN_ID, _path("model_id", "The logged model's id.", r"^[^/]+$")],
+            "requestBody": {
+                "required": True,
+                "content": {JSON: {"schema": REGISTER_MODEL_BODY}},
+            },
+            "responses": {"200": _answer({"type": "object"}), **_ERRORS},
+        }
+    },
     "/openapi.json": {
         "get": {
             "summary": "This document",

@@ -32,6 +32,9 @@ ROUTES: list[tuple[str, type[h.NbstudioHandler]]] = [
     (r"runs/(?P<run_id>[^/]+)/data", h.RunDataHandler),
     (r"datastores", h.DatastoresHandler),
     (r"openapi\.json", h.OpenApiHandler),
+    (r"runs/(?P<run_id>[^/]+)/state", h.RunStateHandler),
+    (r"runs/(?P<run_id>[^/]+)/models", h.RunModelsHandler),
+    (r"runs/(?P<run_id>[^/]+)/models/(?P<model_id>[^/]+)/register", h.RegisterRunModelHandler),
 ]
 
 

@@ -63,3 +63,13 @@ def validate_body(body: Any, schema: dict[str, Any]) -> dict[str, Any]:
     at = f" at {where!r}" if where else ""
     # No %-arguments: jupyter_server answers log_message as it is.
     raise tornado.web.HTTPError(400, f"Invalid request body{at}: {message}")
+
+
+#: Body of ``POST runs/<id>/models/<model id>/register``: the registered model's name.
+REGISTER_MODEL_BODY: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name"],
+    "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 256}},
+    "description": "Register a model the run logged as a new version of the model NAME.",
+}

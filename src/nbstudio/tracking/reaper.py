@@ -50,3 +50,20 @@ def reap_dead_kernel_runs(client: MlflowClient) -> list[str]:
         client.set_terminated(run.info.run_id, RunStatus.to_string(RunStatus.KILLED))
         reaped.append(run.info.run_id)
     return reaped
+
+
+def reap_run(client: MlflowClient, run_id: str) -> bool:
+    """End one RUNNING run of this host KILLED if the process that owned it is gone.
+
+    The check a notebook's frozen monitor needs after its kernel restarted: only this run is
+    read, so it is cheap to ask for as often as the kernel restarts. Returns whether it reaped.
+    """
+    run = client.get_run(run_id)
+    tags = run.data.tags
+    if run.info.status != "RUNNING" or tags.get(TAG_HOST) != socket.gethostname():
+        return False
+    if TAG_PID not in tags or _owner_alive(tags.get(TAG_PID), tags.get(TAG_PID_STARTED)):
+        return False
+    client.set_tag(run_id, TAG_TERMINATED_BY, KERNEL_DIED)
+    client.set_terminated(run_id, RunStatus.to_string(RunStatus.KILLED))
+    return True

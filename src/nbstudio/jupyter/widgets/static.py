@@ -34,10 +34,14 @@ def badge(status: str) -> str:
 
 
 def header(name: str, status: str, duration: str, run_id: str, note: str = "") -> str:
-    """Name, status badge, duration (already formatted), run id and an optional note."""
+    """Name, status badge, duration (already formatted), run id and an optional note.
+
+    ``data-run-id`` lets the side panel find a monitor left frozen by a kernel restart and redraw
+    its status from the store."""
     note_html = f' <span style="color:#605e5c">{esc(note)}</span>' if note else ""
     return (
-        '<div class="nbstudio-monitor-header" style="display:flex;gap:0.6em;align-items:center">'
+        f'<div class="nbstudio-monitor-header" data-run-id="{esc(run_id)}" '
+        'style="display:flex;gap:0.6em;align-items:center">'
         f'<b style="font-size:1.05em">{esc(name or run_id[:8])}</b> {badge(status)} '
         f'<span class="nbstudio-elapsed" title="elapsed">{esc(duration)}</span> '
         f'<code style="font-size:0.8em;color:#605e5c">{esc(run_id)}</code>{note_html}</div>'

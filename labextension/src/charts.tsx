@@ -8,7 +8,12 @@ import * as React from 'react';
 import { IMetricHistory } from './api';
 import { IDimension } from './comparison';
 import { downsampleMinMax } from './downsample';
-import { loadPlotly, PlotlyModule, themeColors } from './plotly';
+import {
+  loadPlotly,
+  PlotlyModule,
+  stepChartLayout,
+  themeColors
+} from './plotly';
 
 /** Draw into a div with plotly once it is loaded, and purge the plot when unmounted. */
 export function usePlot(
@@ -59,20 +64,7 @@ export function MetricChart(props: { history: IMetricHistory }): JSX.Element {
             hovertemplate: 'step %{x}<br>%{y}<extra></extra>'
           }
         ],
-        {
-          title: { text: history.key, font: { size: 13, color: colors.font } },
-          height: 220,
-          margin: { l: 50, r: 12, t: 32, b: 32 },
-          paper_bgcolor: 'rgba(0,0,0,0)',
-          plot_bgcolor: 'rgba(0,0,0,0)',
-          font: { color: colors.font, size: 11 },
-          xaxis: {
-            title: { text: 'step' },
-            gridcolor: colors.grid,
-            zeroline: false
-          },
-          yaxis: { gridcolor: colors.grid, zeroline: false }
-        },
+        stepChartLayout(history.key),
         { displaylogo: false, responsive: true }
       );
     },

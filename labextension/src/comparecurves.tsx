@@ -9,7 +9,7 @@ import * as React from 'react';
 import { IMetricHistory, IRunSummary, NbstudioAPI } from './api';
 import { curvePlan } from './curves';
 import { downsampleMinMax } from './downsample';
-import { loadPlotly, themeColors } from './plotly';
+import { loadPlotly, stepChartLayout } from './plotly';
 
 /** Points asked of the server per curve. */
 const CURVE_POINTS = 500;
@@ -102,7 +102,6 @@ function OverlaidChart(props: {
         return;
       }
       const width = element.clientWidth || 400;
-      const colors = themeColors();
       const traces = props.curves.map(curve => {
         const points = downsampleMinMax(curve.history.points, width * 2);
         return {
@@ -117,22 +116,12 @@ function OverlaidChart(props: {
       return plotly.react(
         element,
         traces,
-        {
-          title: { text: props.metric, font: { size: 13, color: colors.font } },
+        stepChartLayout(props.metric, {
           height: 300,
           margin: { l: 50, r: 12, t: 32, b: 80 },
-          paper_bgcolor: 'rgba(0,0,0,0)',
-          plot_bgcolor: 'rgba(0,0,0,0)',
-          font: { color: colors.font, size: 11 },
           showlegend: true,
-          legend: { orientation: 'h', x: 0, y: -0.3, yanchor: 'top' },
-          xaxis: {
-            title: { text: 'step' },
-            gridcolor: colors.grid,
-            zeroline: false
-          },
-          yaxis: { gridcolor: colors.grid, zeroline: false }
-        },
+          legend: { orientation: 'h', x: 0, y: -0.3, yanchor: 'top' }
+        }),
         { displaylogo: false, responsive: true }
       );
     });

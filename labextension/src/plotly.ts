@@ -33,3 +33,22 @@ export function themeColors(): { font: string; grid: string; accent: string } {
     accent: read('--jp-brand-color1', '#1976d2')
   };
 }
+
+/** The layout of a titled chart against step in the theme's colours (run view and compare). */
+export function stepChartLayout(
+  title: string,
+  extra: Partial<PlotlyTypes.Layout> = {}
+): Partial<PlotlyTypes.Layout> {
+  const colors = themeColors();
+  return {
+    title: { text: title, font: { size: 13, color: colors.font } },
+    height: 220,
+    margin: { l: 50, r: 12, t: 32, b: 32 },
+    paper_bgcolor: 'rgba(0,0,0,0)',
+    plot_bgcolor: 'rgba(0,0,0,0)',
+    font: { color: colors.font, size: 11 },
+    xaxis: { title: { text: 'step' }, gridcolor: colors.grid, zeroline: false },
+    yaxis: { gridcolor: colors.grid, zeroline: false },
+    ...extra
+  };
+}

@@ -21,7 +21,7 @@ from IPython.display import display
 from nbstudio.jupyter.arguments import Expression
 from nbstudio.jupyter.cell_runner import _QuietDisplayHook
 from nbstudio.tracking import RunTerminated
-from nbstudio.tracking.result import format_value
+from nbstudio.tracking.result import format_params, format_value
 
 
 def cell_trial(shell: Any, cell: str) -> Callable[..., None]:
@@ -80,7 +80,7 @@ class ProgressLine:
         head = f"Sweep {progress.run_name}: {done}/{total} trials ({states})"
         text, rich = head, html.escape(head)
         if progress.best is not None:
-            params = ", ".join(f"{k}={format_value(v)}" for k, v in progress.best["params"].items())
+            params = format_params(progress.best["params"])
             value = format_value(progress.best["value"])
             best = f"; best {progress.settings.metric} = {value}"
             where = f" (trial {progress.best['number']}: {params})"
@@ -126,6 +126,7 @@ class MonitorView:
 def _follow(progress: Any) -> Any:
     from nbstudio.jupyter.widgets.live import LiveMonitor
     from nbstudio.jupyter.widgets.sweep_monitor import SweepMonitor
+    from nbstudio.sweep.results import describe_settings
 
     settings = progress.settings
     widget = SweepMonitor(
@@ -134,6 +135,7 @@ def _follow(progress: Any) -> Any:
         settings.goal,
         settings.max_total_trials,
         list(settings.space),
+        settings_text=describe_settings(settings),
     )
     live = LiveMonitor(progress.parent_run_id, widget=widget, freeze_on_end=False)
     live.poll()
@@ -142,8 +144,8 @@ def _follow(progress: Any) -> Any:
     return live
 
 
-def run_sweep_cell(shell: Any, cell: str, args: Any, params: dict[str, Any], tags: dict) -> Any:
-    """Run ``cell`` as the trial body of the sweep the magic's options describe."""
+def run_sweep_cell(shell: Any, cell: str, args: Any, params: dict[str, Any], tags: dict) -> None:
+    """Run ``cell`` as the trial body of the sweep the magic's options describe; bind the result."""
     from nbstudio.sweep.errors import SpaceError
     from nbstudio.sweep.space import FACTORIES, is_distribution_text, parse_distribution
 
@@ -189,8 +191,9 @@ def run_sweep_cell(shell: Any, cell: str, args: Any, params: dict[str, Any], tag
     finally:
         if executor is not None:
             executor.close()
+    # The live view has become the final summary: the cell shows nothing more (the result is bound).
     shell.user_ns[args.out or "_sweep"] = result
-    return result
+    return None
 
 
 def _sweep(

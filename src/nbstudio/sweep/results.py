@@ -17,7 +17,7 @@ from nbstudio.session import Session, get_session
 from nbstudio.sweep.errors import SweepError
 from nbstudio.sweep.history import STATES, TrialRecord, read_trials
 from nbstudio.sweep.settings import TAG_SWEEP, SweepSettings
-from nbstudio.tracking.result import STATUS_COLOURS, format_value
+from nbstudio.tracking.result import STATUS_COLOURS, format_params, format_value
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class BestTrial:
     metric: str = ""
 
     def __repr__(self) -> str:
-        params = ", ".join(f"{k}={format_value(v)}" for k, v in self.params.items())
+        params = format_params(self.params)
         return f"trial {self.number}: {self.metric}={format_value(self.value)} ({params})"
 
 
@@ -162,7 +162,7 @@ class Sweep:
         cells = "".join(f"<td>{n} {esc(s)}</td>" for s, n in counts.items() if n)
         best_html = "no trial has a value yet"
         if best is not None:
-            params = ", ".join(f"{esc(k)}={esc(format_value(v))}" for k, v in best.params.items())
+            params = esc(format_params(best.params))
             best_html = (
                 f"best {esc(self.settings.metric)} = <b>{esc(format_value(best.value))}</b> "
                 f"(trial {best.number}: {params})"
@@ -171,10 +171,15 @@ class Sweep:
             '<div class="nbstudio-sweep-summary">'
             f"<b>Sweep {esc(self.name)}</b> {badge} "
             f'<code style="font-size:0.8em">{esc(self.run_id)}</code>'
-            f"<div>{esc(self.settings.goal)} {esc(self.settings.metric)}, "
-            f"{esc(self.settings.sampling)} sampling, policy {esc(str(self.settings.policy))}"
-            f"</div><table><tr>{cells}</tr></table><div>{best_html}</div></div>"
+            f"<div>{esc(describe_settings(self.settings))}</div><table><tr>{cells}</tr></table><div>{best_html}</div></div>"
         )
+
+
+def describe_settings(settings: SweepSettings) -> str:
+    """One line: goal, metric, sampling and policy, as the summary and the monitor show them."""
+    return (
+        f"{settings.goal} {settings.metric}, {settings.sampling} sampling, policy {settings.policy}"
+    )
 
 
 def trials_frame(records: list[TrialRecord], settings: SweepSettings) -> pd.DataFrame:

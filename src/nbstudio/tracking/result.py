@@ -31,6 +31,36 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+PARAM_DIGITS = 4
+
+
+def format_param(value: Any) -> str:
+    """A param as every sweep view shows it: fractional numbers to 4 significant digits.
+
+    MLflow keeps params as strings, so ``"38.69040199125885"`` (as logged) and ``38.69...`` (as
+    sampled) both read ``38.69``; integers, booleans and words are shown as they are.
+    """
+    if isinstance(value, (bool, int)):
+        return str(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if not any(c in text for c in ".eE") or text.lower() in ("nan", "inf", "-inf"):
+            return value
+        try:
+            value = float(text)
+        except ValueError:
+            return value
+    if isinstance(value, float):
+        return f"{value:.{PARAM_DIGITS}g}"
+    return str(value)
+
+
+def format_params(params: dict[str, Any], order: str = "given") -> str:
+    """``k=v, ...`` with `format_param` values; ``order="sorted"`` sorts by name."""
+    items = sorted(params.items()) if order == "sorted" else params.items()
+    return ", ".join(f"{k}={format_param(v)}" for k, v in items)
+
+
 @dataclass
 class RunResult:
     """The outcome of a tracked run, with a readable repr in notebooks and terminals."""

@@ -19,7 +19,7 @@ from traitlets import Dict, Float, Int, TraitError, Unicode, validate
 from nbstudio.jupyter.widgets import static
 from nbstudio.jupyter.widgets.run_monitor import RunMonitor
 from nbstudio.tracking.changes import ChildRun, RunChanges
-from nbstudio.tracking.result import format_duration, format_value
+from nbstudio.tracking.result import format_duration, format_params, format_value
 
 STATE_COLOURS = {
     "finished": "#107c10",
@@ -63,6 +63,7 @@ class SweepMonitor(RunMonitor):
     best_value = Float(None, allow_none=True, help="The best trial's metric value.").tag(sync=True)
     best_params = Dict(help="The best trial's params (as logged).").tag(sync=True)
     best_run_id = Unicode(help="The best trial's run id.").tag(sync=True)
+    settings_text = Unicode(help="Goal, metric, sampling and policy in one line.").tag(sync=True)
 
     @validate("goal")
     def _check_goal(self, proposal: Any) -> str:
@@ -77,9 +78,11 @@ class SweepMonitor(RunMonitor):
         goal: str = "maximize",
         max_total_trials: int = 20,
         param_names: list[str] | None = None,
+        settings_text: str = "",
         **kwargs: Any,
     ) -> None:
         super().__init__(run_id, **kwargs)
+        self.settings_text = settings_text
         self.primary_metric = primary_metric
         self.goal = goal
         self.max_total_trials = max_total_trials
@@ -162,13 +165,22 @@ class SweepMonitor(RunMonitor):
             '<div class="nbstudio-sweep-progress">'
             f'<div style="display:flex;height:10px;border-radius:3px;overflow:hidden;'
             f'background:#f3f2f1">{bar}</div>'
-            f"<div><b>{done}/{self.max_total_trials}</b> trials: {html.escape(legend)}</div></div>"
+            f"<div><b>{done}/{self.max_total_trials}</b> trials: {html.escape(legend)}</div>"
+            f"{self._settings_html()}</div>"
+        )
+
+    def _settings_html(self) -> str:
+        if not self.settings_text:
+            return ""
+        return (
+            '<div class="nbstudio-sweep-settings" style="color:#605e5c;font-size:0.9em">'
+            f"{html.escape(self.settings_text)}</div>"
         )
 
     def best_html(self) -> str:
         if self.best_value is None:
             return "<div>best: no trial has reported yet</div>"
-        params = ", ".join(f"{k}={v}" for k, v in sorted(self.best_params.items()))
+        params = format_params(self.best_params, "sorted")
         return (
             f"<div>best {html.escape(self.primary_metric)} ({self.goal}) = "
             f"<b>{html.escape(format_value(self.best_value))}</b> "
@@ -181,7 +193,7 @@ class SweepMonitor(RunMonitor):
         for child in sorted(self.child_runs.values(), key=_trial_number):
             state = _STATE_OF_STATUS.get(child.status, "running")
             value = child.metrics.get(self.primary_metric)
-            params = ", ".join(f"{k}={v}" for k, v in sorted(child.params.items()))
+            params = format_params(child.params, "sorted")
             number = _trial_number(child)
             rows.append(
                 f'<tr data-state="{state}"><td>{number if number < 10**9 else ""}</td>'
@@ -257,8 +269,10 @@ class SweepMonitor(RunMonitor):
     def summary_text(self) -> str:
         done = ", ".join(f"{n} {s}" for s, n in self.counts.items() if n)
         lines = [f"Sweep {self.run_name} ({self.run_id}): {self.status}; trials: {done or 'none'}"]
+        if self.settings_text:
+            lines.append(f"  {self.settings_text}")
         if self.best_value is not None:
-            params = ", ".join(f"{k}={v}" for k, v in sorted(self.best_params.items()))
+            params = format_params(self.best_params, "sorted")
             lines.append(f"  best {self.primary_metric}={format_value(self.best_value)} ({params})")
         return "\n".join(lines)
 

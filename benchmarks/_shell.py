@@ -31,7 +31,9 @@ def median(values: list[float]) -> float:
     return ordered[len(ordered) // 2]
 
 
-def first_in_kernel(setup: list[str], timed: str, pause: float, warmup: bool = True) -> float:
+def first_in_kernel(
+    setup: list[str], timed: str, pause: float, warmup: bool = True, **extra_env: str
+) -> float:
     """Seconds of cell ``timed`` in a fresh ipykernel on a new workspace, run ``pause`` s after
     the ``setup`` cells (``%load_ext nbstudio`` first): what a user's first such cell costs."""
     import shutil
@@ -44,6 +46,7 @@ def first_in_kernel(setup: list[str], timed: str, pause: float, warmup: bool = T
     (root / "nbstudio.toml").write_text("")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_TRACKING")}
     env["NBSTUDIO_WARMUP"] = "1" if warmup else "0"
+    env.update(extra_env)
     manager, client = start_new_kernel(kernel_name="python3", cwd=str(root), env=env)
     try:
         for cell in setup:

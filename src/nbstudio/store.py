@@ -3,7 +3,8 @@
 MLflow creates a new SQLite store's schema on first use; two processes doing that at once (a kernel
 and a Dask worker, say) race and one fails with "table already exists". The first opener therefore
 creates the schema under a file lock and switches the file to WAL mode, so readers (the panel, the
-monitors) never block writers. MLflow itself sets a busy timeout on every session it opens.
+monitors) never block writers. MLflow itself sets a busy timeout on every session it opens. A new
+store starts as a copy of an empty one MLflow made earlier on this machine (`store_template`).
 
 For a tracking server, a quick health probe replaces MLflow's minutes of retries with a clear error.
 """
@@ -17,6 +18,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from nbstudio import store_template
 from nbstudio.errors import WorkspaceError
 from nbstudio.processes import exclusive_lock
 from nbstudio.workspace import Workspace
@@ -34,17 +36,44 @@ def _prepare_sqlite(workspace: Workspace) -> None:
     db.parent.mkdir(parents=True, exist_ok=True)
     workspace.artifact_root.mkdir(parents=True, exist_ok=True)
     with exclusive_lock(db.with_name(db.name + ".lock")):
+        artifact_root = workspace.artifact_root.as_uri()
+        new = not db.exists()
+        copied = new and store_template.copy_template(db, artifact_root)
         with sqlite3.connect(db, timeout=30) as conn:
             mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
             if mode.lower() != "wal":
                 conn.execute("PRAGMA journal_mode=WAL")
-        from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+        try:
+            _open_with_mlflow(workspace.tracking_uri, artifact_root)
+        except Exception:
+            if not copied:
+                raise
+            _forget_engine(workspace.tracking_uri)
+            store_template.discard(db)  # a template MLflow refuses: made the usual way instead
+            _open_with_mlflow(workspace.tracking_uri, artifact_root)
+            copied = False
+        if new and not copied:
+            store_template.save_template(db)
 
-        # Creating the store runs MLflow's migrations once and makes the Default experiment with
-        # the workspace's artifact root, instead of ./mlruns in whatever folder the kernel is in.
-        with _quiet("mlflow.store.db.utils", "alembic"):
-            store = SqlAlchemyStore(workspace.tracking_uri, workspace.artifact_root.as_uri())
-        store.engine.dispose()
+
+def _open_with_mlflow(tracking_uri: str, artifact_root: str) -> None:
+    """Open the store as MLflow does: its schema is created, migrated or checked."""
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    # Creating the store runs MLflow's migrations once and makes the Default experiment with
+    # the workspace's artifact root, instead of ./mlruns in whatever folder the kernel is in.
+    with _quiet("mlflow.store.db.utils", "alembic"):
+        store = SqlAlchemyStore(tracking_uri, artifact_root)
+    store.engine.dispose()
+
+
+def _forget_engine(tracking_uri: str) -> None:
+    """Close the engine MLflow keeps per database URI, still open on a store it refused."""
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    engine = SqlAlchemyStore._engine_map.pop(tracking_uri, None)
+    if engine is not None:
+        engine.dispose()
 
 
 @contextlib.contextmanager

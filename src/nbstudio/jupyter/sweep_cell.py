@@ -139,8 +139,7 @@ def _follow(progress: Any) -> Any:
     )
     live = LiveMonitor(progress.parent_run_id, widget=widget, freeze_on_end=False)
     live.poll()
-    display(live)
-    widget.prepare()
+    display(live)  # starts polling, with the chart made first (`LiveMonitor.start`)
     return live
 
 

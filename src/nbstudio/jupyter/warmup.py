@@ -54,6 +54,11 @@ def done() -> bool:
     return not _steps
 
 
+def pending() -> bool:
+    """True while a warm-up started in this process still has steps to run."""
+    return _started and bool(_steps)
+
+
 def _next(loop: asyncio.AbstractEventLoop) -> None:
     if not _steps:
         return
@@ -65,8 +70,8 @@ def _next(loop: asyncio.AbstractEventLoop) -> None:
 
 
 def _plan() -> list[Callable[[], object]]:
-    """The steps, in the order a first cell needs things: MLflow and the store, then the charts,
-    then what a first ``%register_model`` and a run's end need."""
+    """The steps, in the order a first cell needs things: MLflow, the store and what a run's end
+    needs, then what a first ``%register_model`` needs, then the charts."""
     from nbstudio.session import get_session
 
     def module(name: str) -> Callable[[], object]:
@@ -86,12 +91,17 @@ def _plan() -> list[Callable[[], object]]:
         module("mlflow"),
         module("nbstudio.jupyter.cell_runner"),
         store,
+        environment,
         module("git"),
         module("nbstudio.jupyter.widgets.live"),
-        module("plotly.graph_objects"),
-        module("plotly.basewidget"),
-        environment,
         module("nbstudio.models.registry"),
         module("mlflow.sklearn"),
         module("mlflow.models.signature"),
+        # plotly's widget last and in pieces (a cell that arrives waits for one piece at most):
+        # the monitor makes its chart only once plotly is imported (`RunMonitor.prepare`).
+        module("plotly.graph_objects"),
+        module("jsonschema"),
+        module("nbformat"),
+        module("plotly.io"),
+        module("plotly.basewidget"),
     ]

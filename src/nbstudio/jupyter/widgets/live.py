@@ -21,6 +21,7 @@ import time
 from IPython.display import DisplayHandle, display
 
 from nbstudio.errors import RunError
+from nbstudio.jupyter import warmup
 from nbstudio.jupyter.widgets.evaluation_images import evaluation_png
 from nbstudio.jupyter.widgets.run_monitor import RunMonitor
 from nbstudio.session import Session, get_session
@@ -79,6 +80,9 @@ class LiveMonitor:
         """Follow the run in a background thread until it ends (or `stop`)."""
         if self.polling or (self.latest is not None and self.latest.ended):
             return
+        # The chart now, on the caller's (the kernel's) thread, before the cell's code: the
+        # browser loads plotly.js meanwhile; not while the warm-up is still to import plotly.
+        self.widget.prepare(may_import=not warmup.pending())
         self._stop.clear()
         self._thread = threading.Thread(
             target=self._follow, name=f"nbstudio-monitor-{self.run_id[:8]}", daemon=True
@@ -98,7 +102,7 @@ class LiveMonitor:
         return not self.polling
 
     def _follow(self) -> None:
-        self.widget.prepare()
+        self.widget.prepare(may_import=False)  # never import plotly off the kernel's thread
         delay = self.interval
         while not self._stop.wait(delay):
             began = time.monotonic()
@@ -183,8 +187,5 @@ def follow_cell_run(run_id: str) -> LiveMonitor:
     """Display a monitor for a run a cell is about to execute; call ``.finish()`` when it ends."""
     live = LiveMonitor(run_id, freeze_on_end=False)
     live.poll()
-    display(live)
-    # The chart now, before the cell's code: the kernel's first plotly import takes seconds that
-    # would otherwise compete with the cell for the GIL, and the browser loads plotly.js meanwhile.
-    live.widget.prepare()
+    display(live)  # starts polling, with the chart made first (`start`)
     return live

@@ -17,6 +17,7 @@ Extending it (e.g. a sweep monitor): subclass, call ``super().apply(changes)`` a
 from __future__ import annotations
 
 import math
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -73,6 +74,11 @@ def _initial_layout() -> dict[str, Any]:
         layout[_axis_key(index, "x")] = {"visible": False, "anchor": _axis_name(index, "y")}
         layout[_axis_key(index, "y")] = {"visible": False, "anchor": _axis_name(index, "x")}
     return layout
+
+
+def plotly_imported() -> bool:
+    """plotly's widget is imported in this process: making a chart costs milliseconds."""
+    return "plotly.basewidget" in sys.modules
 
 
 class RunMonitor(widgets.VBox):
@@ -222,15 +228,21 @@ class RunMonitor(widgets.VBox):
         footer = static.models(self.models, self.run_name) + static.error(error, self.status)
         self._footer.value = footer
 
-    def prepare(self) -> None:
+    def prepare(self, may_import: bool = True) -> None:
         """Make the (hidden) chart now rather than at the first metric.
 
         In the kernel, the first FigureWidget of a process imports plotly's renderers (nbformat,
         jsonschema: seconds); in the browser every FigureWidget model evaluates plotly.js (5 MB)
         once. Doing both before the run's code starts overlaps them with it, so the chart is
         ready when the first points come. Once the run has ended, nothing is made.
+
+        ``may_import=False`` (a cell that arrives while the background warm-up has not reached
+        plotly yet, or any call off the kernel's main thread) makes the chart only if plotly is
+        already imported: the header, status and last values show at once, and the cell never
+        waits seconds for a chart. Importing plotly from another thread is never done: it can
+        meet the user's own imports in an import deadlock.
         """
-        if self.live_charts and not self.ended:
+        if self.live_charts and not self.ended and (may_import or plotly_imported()):
             self._ensure_figure()
 
     def _ensure_figure(self) -> Any:
@@ -262,6 +274,8 @@ class RunMonitor(widgets.VBox):
             self._header.value = text
 
     def _draw(self, keys: list[str]) -> None:
+        if self.figure is None and not plotly_imported():
+            return  # no chart this time (see `prepare`): the line of last values shows the points
         keys_in_order = list(self.series)[:MAX_CHARTS]
         new = self.figure is None or len(self.figure.data) < len(keys_in_order)
         self._ensure_figure()

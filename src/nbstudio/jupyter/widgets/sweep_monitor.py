@@ -17,7 +17,7 @@ import ipywidgets as widgets
 from traitlets import Dict, Float, Int, TraitError, Unicode, validate
 
 from nbstudio.jupyter.widgets import static
-from nbstudio.jupyter.widgets.run_monitor import RunMonitor
+from nbstudio.jupyter.widgets.run_monitor import RunMonitor, plotly_imported
 from nbstudio.tracking.changes import ChildRun, RunChanges
 from nbstudio.tracking.result import format_duration, format_params, format_value
 
@@ -239,8 +239,8 @@ class SweepMonitor(RunMonitor):
         return dimensions
 
     def _draw_parcoords(self, scored: list[tuple[ChildRun, float]]) -> None:
-        if not scored:
-            return
+        if not scored or (self.parcoords is None and not plotly_imported()):
+            return  # plotly is imported on the kernel's thread only (`RunMonitor.prepare`)
         import plotly.graph_objects as go
 
         line = {

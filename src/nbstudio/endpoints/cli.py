@@ -17,6 +17,9 @@ HELP = "Serve registered models on local endpoints: deploy, split traffic, invok
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    from nbstudio.endpoints.commands import LOG_LINES
+    from nbstudio.endpoints.workers import START_TIMEOUT
+
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
 
     def verb(name: str, help: str, needs_name: bool = True) -> argparse.ArgumentParser:
@@ -33,14 +36,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     with_json(verb("list", "List endpoints with state, URL, traffic and requests.", False))
     create = with_json(verb("create", "Create an endpoint (with a new key) and start it."))
     create.add_argument("--port", type=int, help="Port on 127.0.0.1 (default: a free one).")
-    create.add_argument("--description", default="", help="A note shown with the endpoint.")
+    create.add_argument("--description", help="A note shown with the endpoint.")
     create.add_argument("--max-request-size", help="Answer 413 above this size (default 20MB).")
     create.add_argument("--request-timeout", type=float, help="Answer 504 after N s (60).")
     deploy = with_json(verb("deploy", "Deploy a registered model version as a deployment."))
     deploy.add_argument("deployment", help="Deployment name, e.g. blue or green.")
     deploy.add_argument("model", help="NAME@ALIAS, NAME/VERSION or NAME (latest version).")
     deploy.add_argument("--traffic", type=int, help="Give it this percentage of live traffic.")
-    deploy.add_argument("--timeout", type=float, default=300.0, help="Seconds to load (300).")
+    deploy.add_argument("--timeout", type=float, help=f"Seconds to load ({START_TIMEOUT:g}).")
     traffic = with_json(verb("traffic", "Set live traffic (adding up to 100) and mirroring."))
     traffic.add_argument("weights", nargs="*", metavar="DEPLOYMENT=PERCENT")
     traffic.add_argument("--mirror", action="append", metavar="DEPLOYMENT=PERCENT")
@@ -50,7 +53,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     invoke.add_argument("--deployment", help="Send it to this deployment, whatever the traffic.")
     logs = verb("logs", "Print the last lines of a deployment's (or the endpoint's) log.")
     logs.add_argument("deployment", nargs="?", help="Deployment (default: the endpoint process).")
-    logs.add_argument("--tail", type=int, default=100, help="Lines to print (100).")
+    logs.add_argument("--tail", type=int, help=f"Lines to print ({LOG_LINES}).")
     key = verb("key", "Print the endpoint's key (for Authorization: Bearer KEY).")
     key.add_argument("--regenerate", action="store_true", help="Make a new key; the old one ends.")
     with_json(verb("start", "Start a stopped endpoint and its deployments."))
@@ -106,52 +109,22 @@ def _monitor_text(name: str, figures: dict[str, Any], exceptions: int) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from nbstudio.endpoints import api, commands
-    from nbstudio.endpoints.routing import parse_weights
 
+    options = {k: v for k, v in vars(args).items() if k not in ("verb", "handler", "json")}
     match args.verb:
+        case "list" if args.json:
+            result: Any = api.list_endpoints()
         case "list":
-            if args.json:
-                result: Any = api.list_endpoints()
-            else:
-                table = commands.table()
-                result = table.to_string(index=False) if len(table) else "No endpoints yet."
-        case "create":
-            result = commands.create(
-                args.name,
-                port=args.port,
-                description=args.description,
-                max_request_size=args.max_request_size,
-                request_timeout=args.request_timeout,
-            )
-        case "deploy":
-            result = commands.deploy(
-                args.name, args.deployment, args.model, traffic=args.traffic, timeout=args.timeout
-            )
-        case "traffic":
-            weights = parse_weights(args.weights) if args.weights else None
-            mirror = parse_weights(args.mirror, "--mirror") if args.mirror else None
-            if weights is None and mirror is None:
-                result = commands.show(args.name)
-            else:
-                result = commands.set_traffic(args.name, weights, mirror)
-        case "show" | "start" | "stop":
-            result = getattr(commands, args.verb)(args.name)
+            table = commands.run("list")
+            result = table.to_string(index=False) if len(table) else "No endpoints yet."
         case "invoke":
-            answer = commands.invoke(
-                args.name, _read_payload(args.data), deployment=args.deployment
-            )
-            result = _predictions_json(answer)
-        case "logs":
-            result = commands.logs(args.name, args.deployment, tail=args.tail)
-        case "key":
-            result = commands.get_key(args.name, regenerate=args.regenerate)
-        case "delete":
-            result = commands.delete(args.name, args.deployment)
+            options["data"] = _read_payload(args.data)
+            result = _predictions_json(commands.run("invoke", **options))
         case "monitor":
-            figures = commands.metrics(args.name)
+            figures = commands.run("monitor", args.name)
             result = figures if args.json else _monitor_text(args.name, figures, args.exceptions)
         case _:
-            raise AssertionError(args.verb)
+            result = commands.run(args.verb, **options)
     if getattr(args, "json", False):
         data = result.to_dict() if isinstance(result, commands.EndpointInfo) else result
         sys.stdout.write(json.dumps(data, indent=1, default=str) + "\n")

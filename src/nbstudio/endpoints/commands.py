@@ -1,5 +1,8 @@
 """The endpoint commands every interface calls: magics, the console, the REST API, plain Python.
 
+`run` is the one dispatcher of the verbs ``%endpoint`` and ``nbstudio endpoint`` share, with the
+defaults in one place; the front ends only parse arguments and show the result.
+
 Each command changes ``endpoint.json`` (see `records`) and, when the endpoint runs, waits until its
 process reports the change applied, so that when a command returns its effect is live: a new
 deployment answers, new weights are in force, the old key is refused. The endpoint process is
@@ -20,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -33,9 +35,9 @@ from nbstudio.endpoints import monitoring
 from nbstudio.endpoints.errors import EndpointError, ScoringError, UnknownEndpointError
 from nbstudio.endpoints.records import (
     FAILED,
+    KIND,
     READY,
     RUNNING,
-    STARTING,
     STOPPED,
     DeploymentSpec,
     EndpointSpec,
@@ -47,19 +49,15 @@ from nbstudio.endpoints.records import (
 )
 from nbstudio.endpoints.routing import check_mirror, check_traffic, share
 from nbstudio.endpoints.workers import START_TIMEOUT
-from nbstudio.processes import process_alive, stop_process_tree
+from nbstudio.resources import state, supervisor
 from nbstudio.tracking.filters import equals
 
 SERVER_START_TIMEOUT = 60.0
 APPLY_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0
-MAX_SERVER_LOG = 2_000_000
+LOG_LINES = 100
 
 Progress = Callable[[str], None]
-
-# Endpoint processes this process launched, so stopping one also reaps it (no zombie).
-_children: dict[int, subprocess.Popen] = {}
-_children_lock = threading.Lock()
 
 
 def workspace() -> Any:
@@ -188,27 +186,20 @@ class Text(str):
 
 def _alive(status: EndpointStatus | None) -> bool:
     """True if the recorded endpoint process still runs (not a zombie, not a reused pid)."""
-    if status is None or status.pid is None:
-        return False
-    with _children_lock:
-        child = _children.get(status.pid)
-    if child is not None and child.poll() is not None:
-        return False  # our own child has exited (poll() also reaps it)
-    return process_alive(status.pid, status.pid_started)
+    return status is not None and supervisor.alive(status.pid, status.pid_started)
 
 
 def _state(spec: EndpointSpec, status: EndpointStatus | None) -> tuple[str, str | None]:
     if status is None:
         return STOPPED, None
-    if status.state in (RUNNING, STARTING):
-        if _alive(status):
-            return status.state, None
-        if status.pid is None and status.state == STARTING:
-            return STARTING, None
+    derived = state.derive(KIND, status.state, status.pid, status.pid_started)
+    if derived.died:
         return FAILED, (
             f"The endpoint process ended unexpectedly; restart it with %endpoint start {spec.name}"
         )
-    if status.state == FAILED:
+    if derived.state in KIND.live:
+        return derived.state, None
+    if derived.state == FAILED:
         return FAILED, status.reason
     return STOPPED, None
 
@@ -281,28 +272,14 @@ def _launch(recs: Records, spec: EndpointSpec) -> subprocess.Popen:
     # Written before the process exists (keeping the last port, which it tries to reuse), so
     # that the process's own first write always wins.
     recs.write_status(
-        spec.name, EndpointStatus(state=STARTING, port=previous.port if previous else None)
+        spec.name, EndpointStatus(state=KIND.starting, port=previous.port if previous else None)
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JPY_")}
-    env["PYTHONUNBUFFERED"] = "1"
-    env["MLFLOW_TRACKING_URI"] = ws.tracking_uri
-    env.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    log_path = recs.server_log(spec.name)
-    if log_path.is_file() and log_path.stat().st_size > MAX_SERVER_LOG:
-        log_path.replace(log_path.with_suffix(".log.1"))
-    with log_path.open("a") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "nbstudio.endpoints.server", str(recs.folder), spec.name],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=ws.root,
-            env=env,
-            start_new_session=True,  # outlives the kernel; its workers share its process group
-        )
-    with _children_lock:
-        _children[proc.pid] = proc
-    return proc
+    env = {"MLFLOW_TRACKING_URI": ws.tracking_uri}
+    if "MLFLOW_DISABLE_TELEMETRY" not in os.environ:
+        env["MLFLOW_DISABLE_TELEMETRY"] = "true"
+    return supervisor.launch(
+        KIND, recs.folder, spec.name, recs.server_log(spec.name), ws.root, env, append=True
+    )
 
 
 def _wait_applied(
@@ -609,7 +586,7 @@ def get_key(name: str, regenerate: bool = False) -> str:
     return spec.key
 
 
-def logs(name: str, deployment: str | None = None, tail: int = 100) -> Text:
+def logs(name: str, deployment: str | None = None, tail: int = LOG_LINES) -> Text:
     """The last lines of a deployment's worker log (or of the endpoint process's own log)."""
     recs = records()
     spec = recs.spec(name)
@@ -635,13 +612,6 @@ def start(name: str, timeout: float = START_TIMEOUT) -> EndpointInfo:
     return info(name, recs)
 
 
-def _terminate(pid: int, started: float | None, timeout: float) -> None:
-    """SIGTERM the endpoint process (it stops its workers); kill what is left if it hangs."""
-    with _children_lock:
-        child = _children.pop(pid, None)
-    stop_process_tree(pid, started, timeout, popen=child)
-
-
 def stop(name: str, timeout: float = STOP_TIMEOUT) -> EndpointInfo:
     """Stop the endpoint's process and workers; its spec, key and figures stay."""
     recs = records()
@@ -651,7 +621,7 @@ def stop(name: str, timeout: float = STOP_TIMEOUT) -> EndpointInfo:
     if _alive(status):
         assert status is not None
         assert status.pid is not None
-        _terminate(status.pid, status.pid_started, timeout)
+        supervisor.stop(status.pid, status.pid_started, timeout)
     status = recs.read_status(name)
     if status is None or status.state != STOPPED:
         recs.write_status(
@@ -784,3 +754,52 @@ def metrics(name: str, window_s: int = 300, points: int = 60) -> dict[str, Any]:
         "series": monitoring.series(db, name, window_s=window_s, points=points),
         "exceptions": monitoring.exceptions(db, name),
     }
+
+
+# -- the verbs of %endpoint and nbstudio endpoint ----------------------------------------------
+VERBS = (
+    "create", "deploy", "traffic", "list", "show", "invoke", "logs", "key", "stop", "start",
+    "delete", "monitor",
+)  # fmt: skip
+
+
+def run(verb: str, name: str | None = None, **options: Any) -> Any:
+    """Do ``verb`` with the options a front end parsed (None: the default) and return its result.
+
+    ``traffic`` takes ``weights``/``mirror`` as ``DEPLOYMENT=PERCENT`` words (none: show the
+    endpoint); ``invoke`` takes ``data`` (what `invoke` takes); ``monitor`` returns `metrics`;
+    ``list`` the table; ``key`` the key as `Text`.
+    """
+    from nbstudio.endpoints.routing import parse_weights
+
+    given = {k: v for k, v in options.items() if v is not None}
+    if verb == "list":
+        return table()
+    if not name:
+        raise EndpointError(f"{verb} needs the name of an endpoint, e.g. {verb} iris.")
+    match verb:
+        case "create":
+            keys = ("port", "description", "max_request_size", "request_timeout")
+            return create(name, **{k: given[k] for k in keys if k in given})
+        case "deploy":
+            timeout = given.get("timeout", START_TIMEOUT)
+            return deploy(name, given["deployment"], given["model"], given.get("traffic"), timeout)
+        case "traffic":
+            weights = parse_weights(given["weights"]) if given.get("weights") else None
+            mirror = parse_weights(given["mirror"], "--mirror") if given.get("mirror") else None
+            if weights is None and mirror is None:
+                return show(name)
+            return set_traffic(name, weights, mirror)
+        case "show" | "start" | "stop":
+            return {"show": show, "start": start, "stop": stop}[verb](name)
+        case "invoke":
+            return invoke(name, given["data"], deployment=given.get("deployment"))
+        case "logs":
+            return logs(name, given.get("deployment"), tail=given.get("tail", LOG_LINES))
+        case "key":
+            return Text(get_key(name, regenerate=bool(given.get("regenerate"))))
+        case "delete":
+            return delete(name, given.get("deployment"))
+        case "monitor":
+            return metrics(name)
+    raise EndpointError(f"Unknown command {verb!r}: use one of {', '.join(VERBS)}.")

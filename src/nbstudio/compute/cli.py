@@ -14,17 +14,10 @@ HELP = "Create, list, start, stop, scale and delete compute targets (Dask cluste
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    from nbstudio.cli import verb_adder
     from nbstudio.compute.commands import DEFAULTS
 
-    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
-
-    def verb(name: str, help: str, needs_name: bool = True) -> argparse.ArgumentParser:
-        sub = verbs.add_parser(name, help=help, description=help)
-        if needs_name:
-            sub.add_argument("name", help="The compute target.")
-        sub.add_argument("--json", action="store_true", help="Print JSON (the REST API's dicts).")
-        sub.set_defaults(handler=run)
-        return sub
+    verb = verb_adder(parser, run, "The compute target.")
 
     verb("list", "List the targets with state, nodes, cores, memory and tasks.", needs_name=False)
     create = verb("create", "Create a managed Dask cluster and start it.")

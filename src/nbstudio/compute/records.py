@@ -87,17 +87,11 @@ class ClusterStatus(Record):
     updated: int = field(default_factory=now_ms)
 
 
-KIND = Kind(
-    name="compute",
-    spec_class=TargetSpec,
-    status_class=ClusterStatus,
-    module="nbstudio.compute._cluster_process",
-    spec_file="target.json",
-    log_file="cluster.log",
-    starting=CREATING,
-    stopping=STOPPING,
-    live=(CREATING, RUNNING, STOPPING),
-)
+# A cluster's process writes "stopping" while it closes its workers; one that died stays failed
+# until the user starts it again (restart policy NEVER).
+KIND = Kind("compute", TargetSpec, ClusterStatus, "nbstudio.compute._cluster_process")
+KIND = KIND.but(spec_file="target.json", log_file="cluster.log", starting=CREATING)
+KIND = KIND.but(stopping=STOPPING, live=(CREATING, RUNNING, STOPPING))
 
 
 class Records(ResourceRecords[TargetSpec, ClusterStatus]):

@@ -153,18 +153,10 @@ class EndpointStatus(Record):
 
 # An endpoint whose process died stays failed until the user starts it (restart policy NEVER);
 # the endpoint process itself restarts a deployment's worker that dies.
-KIND = Kind(
-    name="endpoint",
-    spec_class=EndpointSpec,
-    status_class=EndpointStatus,
-    module="nbstudio.endpoints.server",
-    spec_file="endpoint.json",
-    log_file="server.log",
-    private_spec=True,
-    starting=STARTING,
-    live=(STARTING, RUNNING),
-    max_log_bytes=2_000_000,
-)
+KIND = Kind("endpoint", EndpointSpec, EndpointStatus, "nbstudio.endpoints.server")
+# The spec holds the key (owner only); the server log is kept across restarts, up to 2 MB.
+KIND = KIND.but(spec_file="endpoint.json", log_file="server.log", private_spec=True)
+KIND = KIND.but(max_log_bytes=2_000_000)
 
 
 class Records(ResourceRecords[EndpointSpec, EndpointStatus]):

@@ -8,6 +8,7 @@ policy) is the same for every kind and lives in the other modules of `nbstudio.r
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,10 @@ class Kind:
     restart: str = NEVER
     max_log_bytes: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def but(self, **changes: Any) -> Kind:
+        """This kind with some settings changed (a kind is immutable)."""
+        return dataclasses.replace(self, **changes)
 
     def command(self, folder: Path, name: str) -> list[str]:
         """The supervised process's command line: ``python -m MODULE FOLDER NAME``."""

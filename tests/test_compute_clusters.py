@@ -62,7 +62,7 @@ def test_cluster_lifecycle_autoscale_and_stop(ws: Path) -> None:
     assert os.getsid(cluster.pid) == cluster.pid != os.getsid(0)
     # rule: it starts at min_nodes (0) and is recorded in the workspace
     assert cluster.nodes == 0
-    assert (ws / ".nbstudio" / "compute" / "cpu.json").is_file()
+    assert (ws / ".nbstudio" / "compute" / "cpu" / "target.json").is_file()
 
     executor = executor_for("cpu")
     release = ws / "release-tasks"

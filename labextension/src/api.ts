@@ -170,9 +170,57 @@ export interface ISweep {
 }
 
 /** An online endpoint; its full shape comes from `nbstudio.endpoints.api.list_endpoints()`. */
+/** An online endpoint (`GET endpoints`; `nbstudio.endpoints.api.list_endpoints`). */
 export interface IEndpoint {
   name: string;
-  [key: string]: unknown;
+  state: 'starting' | 'running' | 'stopped' | 'failed' | string;
+  reason: string | null;
+  url: string | null;
+  port: number | null;
+  pid: number | null;
+  description: string;
+  created: number;
+  traffic: Record<string, number>;
+  mirror: Record<string, number>;
+  metrics: IEndpointTotals;
+  deployments: IEndpointDeployment[];
+}
+
+/** An endpoint's request figures over all its deployments (all time; rate: last minute). */
+export interface IEndpointTotals {
+  requests: number;
+  failures: number;
+  client_errors: number;
+  rate: number;
+}
+
+/** One deployment of an endpoint: a registered model version with its share of traffic. */
+export interface IEndpointDeployment {
+  name: string;
+  model: string;
+  model_name: string;
+  model_version: string;
+  model_uri: string;
+  state: string;
+  traffic: number;
+  mirror: number;
+  pid: number | null;
+  error: string | null;
+  restarts: number;
+  ready_since: number | null;
+  created: number | null;
+  metrics: IDeploymentFigures;
+}
+
+/** A deployment's figures; empty before its first request. */
+export interface IDeploymentFigures {
+  requests?: number;
+  failures?: number;
+  client_errors?: number;
+  mirrored?: number;
+  rate?: number;
+  latency_ms?: Record<string, number> | null;
+  last_request?: number | null;
 }
 
 /** One immutable version of a data asset (`nbstudio.data.versions.DataVersion.to_dict()`). */

@@ -10,7 +10,6 @@ import * as React from 'react';
 
 import {
   IComputeTarget,
-  IEndpoint,
   IExperiment,
   IRegisteredModel,
   IRunSummary,
@@ -24,6 +23,7 @@ import {
   StatusBadge
 } from './components';
 import { DataSection } from './datasection';
+import { EndpointsSection } from './endpointsection';
 import { formatBytes, formatTime, formatValue } from './format';
 import { PanelModel } from './model';
 import { RunSearch } from './runsearch';
@@ -363,30 +363,6 @@ function RunRow(props: IViewProps & { run: IRunSummary }): JSX.Element {
   );
 }
 
-/** Scalar fields of a loosely typed record, for compute targets and endpoints. */
-function scalarFields(
-  record: Record<string, unknown>,
-  skip: string[]
-): [string, string][] {
-  return Object.entries(record)
-    .filter(
-      ([key, value]) =>
-        !skip.includes(key) &&
-        value !== null &&
-        value !== undefined &&
-        ['string', 'number', 'boolean'].includes(typeof value)
-    )
-    .map(([key, value]) => [
-      key,
-      typeof value === 'number' ? formatValue(value) : String(value)
-    ]);
-}
-
-function stateOf(record: Record<string, unknown>): string | null {
-  const state = record.state ?? record.status;
-  return typeof state === 'string' ? state.toUpperCase() : null;
-}
-
 /** "2 nodes (0–4) · 4 cores · 8 GB · 1 task, 2 queued" for a compute target. */
 export function computeSummary(target: IComputeTarget): string {
   const parts: string[] = [];
@@ -638,69 +614,6 @@ function ModelsSection(props: IViewProps): JSX.Element {
             </ul>
           </li>
         ))}
-      </ul>
-    </>
-  );
-}
-
-function EndpointsSection(props: IViewProps): JSX.Element {
-  const { endpoints } = props.model;
-  if (endpoints.items === null) {
-    return endpoints.error ? (
-      <ErrorLine error={endpoints.error} />
-    ) : (
-      <Loading />
-    );
-  }
-  if (!endpoints.items.length) {
-    return (
-      <EmptyState>
-        No endpoints. Serve a registered model with{' '}
-        <code>%endpoint create my-endpoint</code> then{' '}
-        <code>%endpoint deploy my-endpoint blue my-model@champion</code>; its
-        URL, deployments, traffic split and request figures show here.
-      </EmptyState>
-    );
-  }
-  return (
-    <>
-      <ErrorLine error={endpoints.error} />
-      <ul className="nbs-list">
-        {endpoints.items.map((ep: IEndpoint) => {
-          const state = stateOf(ep);
-          const deployments = Array.isArray(ep.deployments)
-            ? (ep.deployments as Record<string, unknown>[])
-            : [];
-          return (
-            <li key={ep.name} className="nbs-card" data-endpoint={ep.name}>
-              <div className="nbs-row">
-                <span className="nbs-name" title={ep.name}>
-                  {ep.name}
-                </span>
-                {state && <StatusBadge status={state} />}
-              </div>
-              <div className="nbs-fields">
-                {scalarFields(ep, ['name', 'state', 'status']).map(([k, v]) => (
-                  <span key={k} className="nbs-field">
-                    {k}: {v}
-                  </span>
-                ))}
-              </div>
-              {deployments.map((d, i) => (
-                <div
-                  key={String(d.name ?? i)}
-                  className="nbs-fields nbs-deployment"
-                >
-                  {scalarFields(d, []).map(([k, v]) => (
-                    <span key={k} className="nbs-field">
-                      {k}: {v}
-                    </span>
-                  ))}
-                </div>
-              ))}
-            </li>
-          );
-        })}
       </ul>
     </>
   );

@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from nbstudio import __version__
 
@@ -22,6 +24,29 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("endpoint", "nbstudio.endpoints.cli"),
     ("data", "nbstudio.data.cli"),
 ]
+
+
+def verb_adder(
+    parser: argparse.ArgumentParser, handler: Callable[[argparse.Namespace], Any], noun: str
+) -> Callable[..., argparse.ArgumentParser]:
+    """``verb(name, help, needs_name=True, json=True)``: adds one verb of a subcommand, with a
+    positional NAME (``noun`` says what it names) and ``--json`` unless told otherwise."""
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+
+    def verb(
+        name: str, help: str, needs_name: bool = True, json: bool = True
+    ) -> argparse.ArgumentParser:
+        sub = verbs.add_parser(name, help=help, description=help)
+        if needs_name:
+            sub.add_argument("name", help=noun)
+        if json:
+            sub.add_argument(
+                "--json", action="store_true", help="Print JSON (the REST API's dicts)."
+            )
+        sub.set_defaults(handler=handler)
+        return sub
+
+    return verb
 
 
 def build_parser() -> argparse.ArgumentParser:

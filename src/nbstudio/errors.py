@@ -33,5 +33,10 @@ class NotFoundError(NbstudioError):
     """The run, experiment, artifact or resource asked for does not exist (HTTP 404)."""
 
 
+class ConflictError(NbstudioError):
+    """The request is valid but clashes with the resource's state or another resource (HTTP 409):
+    a name already taken, a cluster that is stopping, a target that is not running."""
+
+
 class QueryError(NbstudioError):
     """A search filter, order, page token or other query parameter is not valid (HTTP 400)."""

@@ -66,6 +66,9 @@ class Session:
         from nbstudio.tracking.reaper import reap_dead_kernel_runs
 
         reap_dead_kernel_runs(self.client(ws.tracking_uri))
+        from nbstudio.resources.reopen import reopen
+
+        reopen(ws.data_dir)
         return ws
 
     def client(self, tracking_uri: str | None = None) -> MlflowClient:

@@ -106,11 +106,18 @@ async def test_compute_actions(jp_fetch, cluster) -> None:
         (("panel", "scale"), {"nodes": 9}, 400, "allows 0 to 2"),
         (("panel", "scale"), {"cores": 1}, 400, "'cores' was unexpected"),
         (("local", "stop"), {}, 400, "'local' is the kernel"),
+        (("nope", "scale"), {"nodes": 1}, 404, "No compute target named 'nope'"),
+        (("panel", "scale"), {"nodes": 1}, 409, "Compute target 'panel' is stopped"),
+        (("panel", "scale"), {"min_nodes": 3}, 400, "--min-nodes (3) is above --max-nodes (2)"),
     ],
-    ids=["unknown", "bad-action", "bad-nodes", "too-many", "bad-key", "local"],
-)
+    ids=[
+        "unknown", "bad-action", "bad-nodes", "too-many", "bad-key", "local", "unknown-scale",
+        "not-running", "bad-bounds",
+    ],
+)  # fmt: skip
 async def test_compute_action_errors(jp_fetch, recorded, path, body, code, message) -> None:
     answer_code, answer = await post(jp_fetch, "compute", *path, body=body)
-    # rule: bad requests get 400/404 with a one-line message, never a 500
+    # rule: errors map by type: 400 bad input, 404 unknown target, 409 a state that forbids the
+    # action; one-line message, never a 500
     assert answer_code == code
     assert message in answer["message"]

@@ -4,7 +4,7 @@ It runs a `distributed.LocalCluster` whose Adaptive policy grows it from ``min_n
 ``max_nodes`` under load and releases nodes idle for ``idle_seconds`` (see `adaptive_timing`:
 a node must be recommended for closing ``wait_count`` times in a row). It lives in its
 own session, so restarting or killing the kernel that created it leaves it running, and it keeps
-``NAME.status.json`` up to date so every process (kernels, the Jupyter server, the CLI) sees the
+its ``status.json`` up to date so every process (kernels, the Jupyter server, the CLI) sees the
 same state without connecting to Dask. SIGTERM closes the cluster (its workers first) and exits.
 
 Everything binds to 127.0.0.1 on random ports; the scheduler gets one extra handler,

@@ -1,8 +1,9 @@
 """Compute targets as JSON-ready dicts, for the REST API and the side panel.
 
 ``GET /nbstudio/api/compute`` answers ``{"targets": list_targets()}``; ``POST
-/nbstudio/api/compute/<name>/<action>`` answers ``act(name, action, **body)``. Both block (reading
-files, at most a short RPC to a scheduler): call them from a thread, not the server's event loop.
+/nbstudio/api/compute/<name>/<action>`` answers `nbstudio.compute.commands.act` (name, action,
+body). Both block (reading files, at most a short RPC to a scheduler): call them from a thread, not
+the server's event loop.
 
 A target dict has these fields (``null`` where they do not apply):
 
@@ -38,10 +39,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from nbstudio.compute.errors import ComputeError
-
-ACTIONS = ("start", "stop", "scale", "delete")
-
 
 def list_targets() -> list[dict[str, Any]]:
     """Every compute target of the workspace, ``local`` first, JSON-ready."""
@@ -51,47 +48,7 @@ def list_targets() -> list[dict[str, Any]]:
 
 
 def get_target(name: str) -> dict[str, Any]:
-    """One target as a dict; `ComputeError` if there is none by that name (a 404)."""
+    """One target as a dict; `UnknownTargetError` (a 404) if there is none by that name."""
     from nbstudio.compute.targets import get
 
     return get(name).to_dict()
-
-
-def act_with(name: str, action: str, params: dict[str, Any]) -> dict[str, Any]:
-    """`act` with the parameters as one dict (a request body): no key can shadow ``name``."""
-    return act(name, action, **params)
-
-
-def act(name: str, action: str, /, **params: Any) -> dict[str, Any]:
-    """Do ``action`` to target ``name`` and return its dict afterwards.
-
-    ``start`` waits until the cluster runs; ``stop`` until its processes are gone; ``scale``
-    takes ``nodes`` (bring it to that many nodes now) and/or ``min_nodes``/``max_nodes`` (new
-    autoscale bounds) and returns at once; ``delete`` returns the target as it was, state
-    ``stopped``. Bad input raises `ComputeError` (a 400; unknown target: `ComputeError` too,
-    check `get_target` first for a 404).
-    """
-    from nbstudio.compute import targets
-
-    if action not in ACTIONS:
-        raise ComputeError(f"Unknown action {action!r}: use one of {', '.join(ACTIONS)}.")
-    if action == "scale":
-        counts = {}
-        for key in ("nodes", "min_nodes", "max_nodes"):
-            value = params.pop(key, None)
-            if value is not None:
-                if not isinstance(value, int) or isinstance(value, bool):
-                    raise ComputeError(f"{key} must be a whole number, not {value!r}.")
-                counts[key] = value
-        if params:
-            raise ComputeError(f"scale takes nodes, min_nodes, max_nodes; not {sorted(params)}.")
-        return targets.scale(name, wait=False, **counts).to_dict()
-    if params:
-        raise ComputeError(f"{action} takes no parameters (got {sorted(params)}).")
-    if action == "start":
-        return targets.start(name).to_dict()
-    if action == "stop":
-        return targets.stop(name).to_dict()
-    before = targets.get(name).to_dict()
-    targets.delete(name)
-    return {**before, "state": "stopped", "actions": []}

@@ -14,24 +14,23 @@ HELP = "Create, list, start, stop, scale and delete compute targets (Dask cluste
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+    from nbstudio.cli import verb_adder
+    from nbstudio.compute.commands import DEFAULTS
 
-    def verb(name: str, help: str, needs_name: bool = True) -> argparse.ArgumentParser:
-        sub = verbs.add_parser(name, help=help, description=help)
-        if needs_name:
-            sub.add_argument("name", help="The compute target.")
-        sub.add_argument("--json", action="store_true", help="Print JSON (the REST API's dicts).")
-        sub.set_defaults(handler=run)
-        return sub
+    verb = verb_adder(parser, run, "The compute target.")
 
     verb("list", "List the targets with state, nodes, cores, memory and tasks.", needs_name=False)
     create = verb("create", "Create a managed Dask cluster and start it.")
-    create.add_argument("--min-nodes", type=int, default=0, help="Fewest nodes (default 0).")
-    create.add_argument("--max-nodes", type=int, default=2, help="Most nodes (default 2).")
-    create.add_argument("--threads-per-node", type=int, default=1, help="Task slots per node.")
-    create.add_argument("--memory-per-node", default="4GB", help="Memory per node (4GB).")
+    create.add_argument("--min-nodes", type=int, help=f"Fewest nodes ({DEFAULTS['min_nodes']}).")
+    create.add_argument("--max-nodes", type=int, help=f"Most nodes ({DEFAULTS['max_nodes']}).")
+    create.add_argument("--threads-per-node", type=int, help="Task slots per node (1).")
     create.add_argument(
-        "--idle-seconds", type=float, default=120.0, help="Release nodes idle this long (120)."
+        "--memory-per-node", help=f"Memory per node ({DEFAULTS['memory_per_node']})."
+    )
+    create.add_argument(
+        "--idle-seconds",
+        type=float,
+        help=f"Release nodes idle this long ({DEFAULTS['idle_seconds']:g}).",
     )
     attach = verb("attach", "Record an existing Dask scheduler as a target.")
     attach.add_argument("address", help="The scheduler's address, e.g. tcp://10.0.0.5:8786.")
@@ -46,52 +45,34 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nbstudio.compute import targets
+    from nbstudio.compute import commands
     from nbstudio.compute.display import ProgressLine, TargetTable
 
+    options = {
+        key: getattr(args, key, None)
+        for key in (
+            "address",
+            "nodes",
+            "min_nodes",
+            "max_nodes",
+            "threads_per_node",
+            "memory_per_node",
+            "idle_seconds",
+        )
+    }
     progress = ProgressLine(sys.stderr)
     try:
-        match args.verb:
-            case "list":
-                result = TargetTable(targets.list_targets())
-            case "create":
-                result = targets.create(
-                    args.name,
-                    min_nodes=args.min_nodes,
-                    max_nodes=args.max_nodes,
-                    threads_per_node=args.threads_per_node,
-                    memory_per_node=args.memory_per_node,
-                    idle_seconds=args.idle_seconds,
-                    progress=progress,
-                )
-            case "attach":
-                result = targets.attach(args.name, args.address)
-            case "show":
-                result = targets.get(args.name)
-            case "start":
-                result = targets.start(args.name, progress=progress)
-            case "stop":
-                result = targets.stop(args.name, progress=progress)
-            case "scale":
-                result = targets.scale(
-                    args.name,
-                    nodes=args.nodes,
-                    min_nodes=args.min_nodes,
-                    max_nodes=args.max_nodes,
-                    progress=progress,
-                )
-            case "delete":
-                targets.delete(args.name, progress=progress)
-                progress.done()
-                sys.stdout.write(f"Deleted compute target {args.name!r}.\n")
-                return 0
-            case _:
-                raise AssertionError(args.verb)
+        result = commands.run(args.verb, getattr(args, "name", None), progress=progress, **options)
     finally:
         progress.done()
+    if args.verb == "delete":
+        sys.stdout.write(f"Deleted compute target {args.name!r}.\n")
+        return 0
     if args.json:
         data = [t.to_dict() for t in result] if isinstance(result, list) else result.to_dict()
         sys.stdout.write(json.dumps(data, indent=1) + "\n")
+    elif isinstance(result, list):
+        sys.stdout.write(repr(TargetTable(result)) + "\n")
     else:
         sys.stdout.write(repr(result) + "\n")
     return 0

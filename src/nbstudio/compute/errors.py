@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nbstudio.errors import NbstudioError, NotFoundError
+from nbstudio.errors import ConflictError, NbstudioError, NotFoundError
 
 
 class ComputeError(NbstudioError):
@@ -11,6 +11,10 @@ class ComputeError(NbstudioError):
 
 class UnknownTargetError(ComputeError, NotFoundError):
     """No compute target by that name (a 404 over REST)."""
+
+
+class ComputeConflictError(ComputeError, ConflictError):
+    """The target exists already, or is not in a state to do that now (a 409 over REST)."""
 
 
 class WorkerLostError(ComputeError):

@@ -1,26 +1,31 @@
-"""The workspace's record of its compute targets: one folder, plain JSON files, one writer each.
+"""The workspace's record of its compute targets: a resource kind (see `nbstudio.resources`).
 
-``<workspace>/.nbstudio/compute/`` holds, per target ``NAME``:
+``<workspace>/.nbstudio/compute/NAME/`` holds, per target:
 
-- ``NAME.json``: what the user asked for (`TargetSpec`), written by ``create``/``attach``/``scale``.
-- ``NAME.status.json``: what the cluster is doing now (`ClusterStatus`), written by the cluster's
+- ``target.json``: what the user asked for (`TargetSpec`), changed by ``create``/``attach``/
+  ``scale``/``start``/``stop`` under the record's lock (a read-modify-write: the kernel and the
+  panel acting at once both keep their change).
+- ``status.json``: what the cluster is doing now (`ClusterStatus`), written by the cluster's
   own background process (and by the launcher before it starts and after it is gone).
-- ``NAME.log``: the cluster process's output, whose last lines explain a failure.
+- ``cluster.log``: the cluster process's output, whose last lines explain a failure.
 
-Files rather than a database because the kernel, the Jupyter server and the cluster process all read
-them and only one of them ever writes each file; every write replaces the file atomically.
+Workspaces of earlier versions kept ``NAME.json``, ``NAME.status.json`` and ``NAME.log`` flat in
+``compute/``; they are moved into the folder the first time the records are read.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
-import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nbstudio.compute.errors import ComputeError
-from nbstudio.jsonfile import DamagedRecord, read_json, write_json
+from nbstudio.compute.errors import ComputeError, UnknownTargetError
+from nbstudio.jsonfile import DamagedRecord, read_json
+from nbstudio.resources.kind import Kind
+from nbstudio.resources.record import Record, now_ms
+from nbstudio.resources.records import ResourceRecords
 
 LOCAL = "local"
 CLUSTER = "cluster"
@@ -35,10 +40,6 @@ FAILED = "failed"
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,39}$")
 
 
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 def check_name(name: str) -> str:
     """Names become file names and URL segments, so they are kept to letters, digits, - and _."""
     if not _NAME.match(name or ""):
@@ -50,7 +51,7 @@ def check_name(name: str) -> str:
 
 
 @dataclass
-class TargetSpec:
+class TargetSpec(Record):
     """What the user asked for: a managed Dask cluster's size and policy, or a scheduler address."""
 
     name: str
@@ -61,16 +62,13 @@ class TargetSpec:
     memory_per_node: int = 4_000_000_000
     idle_seconds: float = 120.0
     address: str | None = None
+    running: bool = True  # what the user last asked: started (True) or stopped
+    generation: int = 1  # bumped by every change, so two changes at once are both seen
     created: int = field(default_factory=now_ms)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TargetSpec:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 @dataclass
-class ClusterStatus:
+class ClusterStatus(Record):
     """A managed cluster's live state, as its background process last saw it."""
 
     state: str
@@ -88,70 +86,57 @@ class ClusterStatus:
     queued: int = 0
     updated: int = field(default_factory=now_ms)
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ClusterStatus:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+
+# A cluster's process writes "stopping" while it closes its workers; one that died stays failed
+# until the user starts it again (restart policy NEVER).
+KIND = Kind("compute", TargetSpec, ClusterStatus, "nbstudio.compute._cluster_process")
+KIND = KIND.but(spec_file="target.json", log_file="cluster.log", starting=CREATING)
+KIND = KIND.but(stopping=STOPPING, live=(CREATING, RUNNING, STOPPING))
 
 
-class Records:
-    """Reads and writes the files of one workspace's compute folder."""
+class Records(ResourceRecords[TargetSpec, ClusterStatus]):
+    """Reads and writes the records of one workspace's compute folder."""
+
+    kind = KIND
 
     def __init__(self, folder: Path) -> None:
-        self.folder = folder
+        super().__init__(folder)
+        _move_flat_records(folder)
 
-    def spec_path(self, name: str) -> Path:
-        return self.folder / f"{name}.json"
+    def missing(self, name: str) -> Exception:
+        return UnknownTargetError(f"No compute target named {name!r}.")
 
-    def status_path(self, name: str) -> Path:
-        return self.folder / f"{name}.status.json"
-
-    def log_path(self, name: str) -> Path:
-        return self.folder / f"{name}.log"
-
-    def names(self) -> list[str]:
-        if not self.folder.is_dir():
-            return []
-        return sorted(
-            p.name.removesuffix(".json")
-            for p in self.folder.glob("*.json")
-            if not p.name.endswith(".status.json")
-        )
-
-    def read_spec(self, name: str) -> TargetSpec | None:
-        data = _read_json(self.spec_path(name))
-        return None if data is None else TargetSpec.from_dict(data)
-
-    def write_spec(self, spec: TargetSpec) -> None:
-        write_json(self.spec_path(spec.name), asdict(spec))
-
-    def read_status(self, name: str) -> ClusterStatus | None:
-        data = _read_json(self.status_path(name))
-        return None if data is None else ClusterStatus.from_dict(data)
-
-    def write_status(self, name: str, status: ClusterStatus) -> None:
-        status.updated = now_ms()
-        write_json(self.status_path(name), asdict(status))
+    def _read(self, path: Path) -> dict[str, Any] | None:
+        """A damaged record counts as missing: the cluster process rewrites its status every
+        second, and a spec can be created again."""
+        try:
+            return read_json(path)
+        except DamagedRecord:
+            return None
 
     def log_tail(self, name: str, lines: int = 5) -> str:
         """The last lines of the cluster's log that look like an error, for a failure's reason."""
-        try:
-            text = self.log_path(name).read_text(errors="replace")
-        except OSError:
-            return ""
-        kept = [line for line in text.splitlines() if line.strip()]
+        kept = [line for line in self.tail(self.log_path(name), 200).splitlines() if line.strip()]
         errors = [line for line in kept if "Error" in line or "error" in line]
         return " | ".join((errors or kept)[-lines:])
 
     def delete(self, name: str) -> None:
-        for path in (self.spec_path(name), self.status_path(name), self.log_path(name)):
-            path.unlink(missing_ok=True)
+        self.remove(name)
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
-    """A damaged record counts as missing: the cluster process rewrites its status every
-    second, and a spec can be created again."""
-    try:
-        return read_json(path)
-    except DamagedRecord:
-        return None
+def _move_flat_records(folder: Path) -> None:
+    """Move ``NAME.json``/``NAME.status.json``/``NAME.log`` of earlier versions into ``NAME/``."""
+    if not folder.is_dir():
+        return
+    for spec in folder.glob("*.json"):
+        if spec.name.endswith(".status.json") or not spec.is_file():
+            continue
+        name = spec.name.removesuffix(".json")
+        target = folder / name
+        target.mkdir(exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            (folder / f"{name}.status.json").replace(target / KIND.status_file)
+        with contextlib.suppress(FileNotFoundError):
+            (folder / f"{name}.log").replace(target / KIND.log_file)
+        with contextlib.suppress(FileNotFoundError):
+            spec.replace(target / KIND.spec_file)

@@ -22,11 +22,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -37,12 +33,13 @@ from urllib.parse import urlparse
 
 import psutil
 
-from nbstudio.compute.errors import ComputeError, UnknownTargetError
+from nbstudio.compute.errors import ComputeConflictError, ComputeError, UnknownTargetError
 from nbstudio.compute.records import (
     ATTACHED,
     CLUSTER,
     CREATING,
     FAILED,
+    KIND,
     LOCAL,
     RUNNING,
     STOPPED,
@@ -52,7 +49,7 @@ from nbstudio.compute.records import (
     TargetSpec,
     check_name,
 )
-from nbstudio.processes import group_members, process_alive, stop_process_tree
+from nbstudio.resources import state, supervisor
 
 Progress = Callable[[str], None]
 
@@ -60,10 +57,6 @@ START_TIMEOUT = 90.0
 STOP_TIMEOUT = 20.0
 SCALE_TIMEOUT = 120.0
 PROBE_TIMEOUT = 2.0
-
-# Popen objects of clusters this process launched, so stopping one also reaps it (no zombie).
-_children: dict[int, subprocess.Popen] = {}
-_children_lock = threading.Lock()
 
 
 @dataclass
@@ -202,7 +195,7 @@ def require_running(name: str) -> Target:
         raise ComputeError(f"Compute target {name!r} cannot be reached: {target.reason}")
     how = f"Start it with `%compute start {name}` (or `nbstudio compute start {name}`)."
     detail = f" ({target.reason})" if target.reason else ""
-    raise ComputeError(f"Compute target {name!r} is {target.state}{detail}. {how}")
+    raise ComputeConflictError(f"Compute target {name!r} is {target.state}{detail}. {how}")
 
 
 def _target(recs: Records, spec: TargetSpec) -> Target:
@@ -223,18 +216,13 @@ def _target(recs: Records, spec: TargetSpec) -> Target:
     status = recs.read_status(spec.name)
     if status is None:
         return base
-    state, reason = status.state, status.reason
-    if state in (CREATING, RUNNING, STOPPING) and not _alive(status):
-        if status.pid is None and state == CREATING:
-            pass  # launched a moment ago; the process has not written its pid yet
-        elif state == STOPPING:
-            state, reason = STOPPED, None
-        else:
-            state = FAILED
-            tail = recs.log_tail(spec.name)
-            reason = "the cluster process exited unexpectedly" + (f": {tail}" if tail else "")
-    live = state in (CREATING, RUNNING, STOPPING)
-    base.state = state
+    state_now, died = state.derive(KIND, status.state, status.pid, status.pid_started)
+    reason = None if state_now == STOPPED and status.state == STOPPING else status.reason
+    if died:
+        tail = recs.log_tail(spec.name)
+        reason = "the cluster process exited unexpectedly" + (f": {tail}" if tail else "")
+    live = state_now in KIND.live
+    base.state = state_now
     base.reason = reason
     base.updated = status.updated
     if live:
@@ -250,11 +238,6 @@ def _target(recs: Records, spec: TargetSpec) -> Target:
         base.tasks = status.tasks
         base.queued = status.queued
     return base
-
-
-def _alive(status: ClusterStatus) -> bool:
-    """True if the recorded process still runs (not a zombie, not a reused pid)."""
-    return process_alive(status.pid, status.pid_started)
 
 
 def _attached_state(target: Target) -> Target:
@@ -337,7 +320,9 @@ def create(
         raise ComputeError("'local' is the kernel itself and always exists: choose another name.")
     recs = records()
     if recs.read_spec(name) is not None:
-        raise ComputeError(f"Compute target {name!r} already exists (`%compute show {name}`).")
+        raise ComputeConflictError(
+            f"Compute target {name!r} already exists (`%compute show {name}`)."
+        )
     _check_sizes(min_nodes, max_nodes)
     if threads_per_node < 1:
         raise ComputeError(f"--threads-per-node must be at least 1, not {threads_per_node}.")
@@ -374,7 +359,9 @@ def attach(name: str, address: str) -> Target:
         raise ComputeError("'local' is the kernel itself and always exists: choose another name.")
     recs = records()
     if recs.read_spec(name) is not None:
-        raise ComputeError(f"Compute target {name!r} already exists (`%compute show {name}`).")
+        raise ComputeConflictError(
+            f"Compute target {name!r} already exists (`%compute show {name}`)."
+        )
     address = normalize_address(address)
     call_scheduler(address, "identity", timeout=5.0)  # fail now, not at the first cell
     recs.write_spec(TargetSpec(name=name, kind=ATTACHED, address=address))
@@ -425,36 +412,19 @@ def start(name: str, wait: bool = True, progress: Progress | None = None) -> Tar
     if target.state in (RUNNING, CREATING):
         return target
     if target.state == STOPPING:
-        raise ComputeError(f"{name!r} is stopping; start it again once it has stopped.")
+        raise ComputeConflictError(f"{name!r} is stopping; start it again once it has stopped.")
     recs = records()
-    spec = recs.read_spec(name)
-    assert spec is not None
+    with recs.updating(name) as spec:
+        spec.running = True
     return _launch(recs, spec, wait=wait, progress=progress)
 
 
 def _launch(recs: Records, spec: TargetSpec, wait: bool, progress: Progress | None) -> Target:
     # Written before the process exists, so that the process's own first write always wins.
     recs.write_status(spec.name, ClusterStatus(state=CREATING))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JPY_")}
-    env["PYTHONUNBUFFERED"] = "1"
-    with recs.log_path(spec.name).open("w") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "nbstudio.compute._cluster_process",
-                str(recs.folder),
-                spec.name,
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=workspace_root(),
-            env=env,
-            start_new_session=True,  # its own process group: survives the kernel, killed as one
-        )
-    with _children_lock:
-        _children[proc.pid] = proc
+    proc = supervisor.launch(
+        KIND, recs.folder, spec.name, recs.log_path(spec.name), cwd=workspace_root()
+    )
     if not wait:
         return get(spec.name)
     started = time.monotonic()
@@ -470,7 +440,7 @@ def _launch(recs: Records, spec: TargetSpec, wait: bool, progress: Progress | No
             _write_failed(recs, spec.name, reason)
             raise ComputeError(f"Cluster {spec.name!r} failed to start: {reason}")
         if time.monotonic() - started > START_TIMEOUT:
-            _terminate(proc.pid, None)
+            supervisor.stop(proc.pid, None, STOP_TIMEOUT)
             _write_failed(recs, spec.name, f"did not start within {START_TIMEOUT:.0f} s")
             raise ComputeError(f"Cluster {spec.name!r} did not start within {START_TIMEOUT:.0f} s.")
         if progress:
@@ -494,26 +464,35 @@ def stop(name: str, progress: Progress | None = None) -> Target:
     """
     _managed(name, "stop")
     recs = records()
+    record_running(name, False)
     status = recs.read_status(name)
-    if status is not None and status.pid is not None and _alive(status):
-        if progress:
-            progress(f"Stopping cluster {name!r}...")
-        _terminate(status.pid, status.pid_started)
-    elif status is not None and status.pid is not None:
-        # The cluster process died (failed): its workers may live on, orphaned, in its group.
-        leftovers = group_members(status.pid, since=status.pid_started)
-        for proc in leftovers:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                proc.kill()
-        psutil.wait_procs(leftovers, timeout=5)
+    if status is not None and status.pid is not None:
+        if supervisor.alive(status.pid, status.pid_started):
+            if progress:
+                progress(f"Stopping cluster {name!r}...")
+            supervisor.stop(status.pid, status.pid_started, STOP_TIMEOUT)
+        else:
+            # The cluster process died (failed): its workers may live on, orphaned, in its group.
+            supervisor.kill_orphans(status.pid, status.pid_started)
     recs.write_status(name, ClusterStatus(state=STOPPED))
     return get(name)
 
 
-def _terminate(pid: int, pid_started: float | None) -> None:
-    with _children_lock:
-        popen = _children.pop(pid, None)
-    stop_process_tree(pid, pid_started, STOP_TIMEOUT, popen=popen)
+def record_running(name: str, running: bool) -> None:
+    """Record that the user wants the cluster running or stopped (a locked read-modify-write)."""
+    with records().updating(name) as spec:
+        spec.running = running
+
+
+def record_bounds(name: str, min_nodes: int | None, max_nodes: int | None) -> TargetSpec:
+    """Record new autoscale bounds, each kept as it was where None (a locked read-modify-write:
+    a concurrent stop or scale from another process keeps its change too)."""
+    with records().updating(name) as spec:
+        new_min = spec.min_nodes if min_nodes is None else min_nodes
+        new_max = spec.max_nodes if max_nodes is None else max_nodes
+        _check_sizes(new_min, new_max)
+        spec.min_nodes, spec.max_nodes = new_min, new_max
+    return spec
 
 
 def delete(name: str, progress: Progress | None = None) -> None:
@@ -556,11 +535,8 @@ def scale(
     call_scheduler(
         target.address, "nbstudio_scale", nodes=nodes, min_nodes=min_nodes, max_nodes=max_nodes
     )
-    recs = records()
-    spec = recs.read_spec(name)
-    if spec is not None and (min_nodes is not None or max_nodes is not None):
-        spec.min_nodes, spec.max_nodes = new_min, new_max
-        recs.write_spec(spec)
+    if min_nodes is not None or max_nodes is not None:
+        record_bounds(name, min_nodes, max_nodes)
     if nodes is None or not wait:
         return get(name)
     return wait_for_nodes(name, nodes, progress=progress)

@@ -43,7 +43,7 @@ def _asset_ref(reference: str) -> AssetRef:
     return ref
 
 
-def assets_json(session: Session | None = None, query: str = "") -> dict[str, Any]:
+def assets_json(session: Session | None = None, query: str = "") -> list[dict[str, Any]]:
     """Every asset with its latest live version, newest first; ``query`` filters names/tags."""
     session = _session(session)
     by_name: dict[str, list[versions.DataVersion]] = {}
@@ -67,7 +67,7 @@ def assets_json(session: Session | None = None, query: str = "") -> dict[str, An
             }
         )
     rows.sort(key=lambda r: -r["created"])
-    return {"assets": rows}
+    return rows
 
 
 def versions_json(name: str, session: Session | None = None) -> dict[str, Any]:
@@ -94,15 +94,15 @@ def run_data_json(run_id: str, session: Session | None = None) -> dict[str, Any]
     return lineage.run_data(_session(session), run_id)
 
 
-def datastores_json(session: Session | None = None) -> dict[str, Any]:
+def datastores_json(session: Session | None = None) -> list[dict[str, Any]]:
     ws = (session or get_session()).located_workspace()
-    return {"datastores": [s.to_dict() for s in datastores.list_datastores(ws)]}
+    return [s.to_dict() for s in datastores.list_datastores(ws)]
 
 
 # -- notebook / terminal ----------------------------------------------------------------------
 def list_assets(query: str = "", session: Session | None = None) -> pd.DataFrame:
     """Data assets as a table (latest version, version count, size, digest, datastore)."""
-    rows = assets_json(session, query)["assets"]
+    rows = assets_json(session, query)
     frame = pd.DataFrame(
         [
             {

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
 
     match args.verb:
         case "list":
-            result = catalog.assets_json(query=args.query) if args.json else None
+            result = {"assets": catalog.assets_json(query=args.query)} if args.json else None
             text = None if args.json else catalog.list_assets(args.query).to_string(index=False)
         case "create":
             tags = {}

@@ -17,47 +17,41 @@ HELP = "Serve registered models on local endpoints: deploy, split traffic, invok
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+    from nbstudio.cli import verb_adder
+    from nbstudio.endpoints.commands import LOG_LINES
+    from nbstudio.endpoints.workers import START_TIMEOUT
 
-    def verb(name: str, help: str, needs_name: bool = True) -> argparse.ArgumentParser:
-        sub = verbs.add_parser(name, help=help, description=help)
-        if needs_name:
-            sub.add_argument("name", help="The endpoint.")
-        sub.set_defaults(handler=run)
-        return sub
-
-    def with_json(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        sub.add_argument("--json", action="store_true", help="Print JSON (the REST API's dicts).")
-        return sub
-
-    with_json(verb("list", "List endpoints with state, URL, traffic and requests.", False))
-    create = with_json(verb("create", "Create an endpoint (with a new key) and start it."))
+    verb = verb_adder(parser, run, "The endpoint.")
+    verb("list", "List endpoints with state, URL, traffic and requests.", needs_name=False)
+    create = verb("create", "Create an endpoint (with a new key) and start it.")
     create.add_argument("--port", type=int, help="Port on 127.0.0.1 (default: a free one).")
-    create.add_argument("--description", default="", help="A note shown with the endpoint.")
+    create.add_argument("--description", help="A note shown with the endpoint.")
     create.add_argument("--max-request-size", help="Answer 413 above this size (default 20MB).")
     create.add_argument("--request-timeout", type=float, help="Answer 504 after N s (60).")
-    deploy = with_json(verb("deploy", "Deploy a registered model version as a deployment."))
+    deploy = verb("deploy", "Deploy a registered model version as a deployment.")
     deploy.add_argument("deployment", help="Deployment name, e.g. blue or green.")
     deploy.add_argument("model", help="NAME@ALIAS, NAME/VERSION or NAME (latest version).")
     deploy.add_argument("--traffic", type=int, help="Give it this percentage of live traffic.")
-    deploy.add_argument("--timeout", type=float, default=300.0, help="Seconds to load (300).")
-    traffic = with_json(verb("traffic", "Set live traffic (adding up to 100) and mirroring."))
+    deploy.add_argument("--timeout", type=float, help=f"Seconds to load ({START_TIMEOUT:g}).")
+    traffic = verb("traffic", "Set live traffic (adding up to 100) and mirroring.")
     traffic.add_argument("weights", nargs="*", metavar="DEPLOYMENT=PERCENT")
     traffic.add_argument("--mirror", action="append", metavar="DEPLOYMENT=PERCENT")
-    with_json(verb("show", "Show an endpoint: URL, deployments, traffic, figures."))
-    invoke = verb("invoke", "Score a payload on the endpoint and print the answer.")
+    verb("show", "Show an endpoint: URL, deployments, traffic, figures.")
+    invoke = verb("invoke", "Score a payload on the endpoint and print the answer.", json=False)
     invoke.add_argument("--data", required=True, help="JSON or CSV file with the input, or -.")
     invoke.add_argument("--deployment", help="Send it to this deployment, whatever the traffic.")
-    logs = verb("logs", "Print the last lines of a deployment's (or the endpoint's) log.")
+    logs = verb(
+        "logs", "Print the last lines of a deployment's (or the endpoint's) log.", json=False
+    )
     logs.add_argument("deployment", nargs="?", help="Deployment (default: the endpoint process).")
-    logs.add_argument("--tail", type=int, default=100, help="Lines to print (100).")
-    key = verb("key", "Print the endpoint's key (for Authorization: Bearer KEY).")
+    logs.add_argument("--tail", type=int, help=f"Lines to print ({LOG_LINES}).")
+    key = verb("key", "Print the endpoint's key (for Authorization: Bearer KEY).", json=False)
     key.add_argument("--regenerate", action="store_true", help="Make a new key; the old one ends.")
-    with_json(verb("start", "Start a stopped endpoint and its deployments."))
-    with_json(verb("stop", "Stop an endpoint: its process and workers end; settings stay."))
-    delete = verb("delete", "Delete an endpoint, or one deployment without traffic.")
+    verb("start", "Start a stopped endpoint and its deployments.")
+    verb("stop", "Stop an endpoint: its process and workers end; settings stay.")
+    delete = verb("delete", "Delete an endpoint, or one deployment without traffic.", json=False)
     delete.add_argument("deployment", nargs="?", help="Delete only this deployment.")
-    monitor = with_json(verb("monitor", "Print request rate, latency, failures and exceptions."))
+    monitor = verb("monitor", "Print request rate, latency, failures and exceptions.")
     monitor.add_argument("--exceptions", type=int, default=3, help="How many to print (3).")
 
 
@@ -106,52 +100,22 @@ def _monitor_text(name: str, figures: dict[str, Any], exceptions: int) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from nbstudio.endpoints import api, commands
-    from nbstudio.endpoints.routing import parse_weights
 
+    options = {k: v for k, v in vars(args).items() if k not in ("verb", "handler", "json")}
     match args.verb:
+        case "list" if args.json:
+            result: Any = api.list_endpoints()
         case "list":
-            if args.json:
-                result: Any = api.list_endpoints()
-            else:
-                table = commands.table()
-                result = table.to_string(index=False) if len(table) else "No endpoints yet."
-        case "create":
-            result = commands.create(
-                args.name,
-                port=args.port,
-                description=args.description,
-                max_request_size=args.max_request_size,
-                request_timeout=args.request_timeout,
-            )
-        case "deploy":
-            result = commands.deploy(
-                args.name, args.deployment, args.model, traffic=args.traffic, timeout=args.timeout
-            )
-        case "traffic":
-            weights = parse_weights(args.weights) if args.weights else None
-            mirror = parse_weights(args.mirror, "--mirror") if args.mirror else None
-            if weights is None and mirror is None:
-                result = commands.show(args.name)
-            else:
-                result = commands.set_traffic(args.name, weights, mirror)
-        case "show" | "start" | "stop":
-            result = getattr(commands, args.verb)(args.name)
+            table = commands.run("list")
+            result = table.to_string(index=False) if len(table) else "No endpoints yet."
         case "invoke":
-            answer = commands.invoke(
-                args.name, _read_payload(args.data), deployment=args.deployment
-            )
-            result = _predictions_json(answer)
-        case "logs":
-            result = commands.logs(args.name, args.deployment, tail=args.tail)
-        case "key":
-            result = commands.get_key(args.name, regenerate=args.regenerate)
-        case "delete":
-            result = commands.delete(args.name, args.deployment)
+            options["data"] = _read_payload(args.data)
+            result = _predictions_json(commands.run("invoke", **options))
         case "monitor":
-            figures = commands.metrics(args.name)
+            figures = commands.run("monitor", args.name)
             result = figures if args.json else _monitor_text(args.name, figures, args.exceptions)
         case _:
-            raise AssertionError(args.verb)
+            result = commands.run(args.verb, **options)
     if getattr(args, "json", False):
         data = result.to_dict() if isinstance(result, commands.EndpointInfo) else result
         sys.stdout.write(json.dumps(data, indent=1, default=str) + "\n")

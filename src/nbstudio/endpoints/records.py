@@ -1,4 +1,4 @@
-"""The workspace's record of its endpoints: one folder per endpoint, plain JSON, one writer each.
+"""The workspace's record of its endpoints: a resource kind (see `nbstudio.resources`).
 
 ``<workspace>/.nbstudio/endpoints/NAME/`` holds:
 
@@ -11,28 +11,24 @@
 - ``server.log`` and ``logs/DEPLOYMENT.log``: the output of the endpoint and of each deployment's
   worker, whose last lines explain a failure.
 
-Files rather than a database because three kinds of process read them and only one writes each;
-every write replaces the file atomically, so a reader never sees half a file. The key lives in the
-spec, which is therefore readable by its owner only.
+Files rather than a database because three kinds of process read them; every write replaces the
+file atomically, so a reader never sees half a file, and every change of the spec is a locked
+read-modify-write. The key lives in the spec, which is therefore readable by its owner only.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import secrets
-import shutil
-import time
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from nbstudio import jsonfile
 from nbstudio.endpoints.errors import EndpointError, UnknownEndpointError
-from nbstudio.jsonfile import write_json
-from nbstudio.processes import exclusive_lock
+from nbstudio.resources.kind import Kind
+from nbstudio.resources.record import Record, known_fields, now_ms
+from nbstudio.resources.records import ResourceRecords
 
 # Endpoint states, as the status file and every view show them.
 STARTING = "starting"
@@ -55,10 +51,6 @@ _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")
 MONITORING_DB = "monitoring.db"
 
 
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 def check_name(name: str, what: str = "endpoint") -> str:
     """Names become folder names, URL parts and HTTP header values: keep them plain."""
     if not _NAME.match(name or ""):
@@ -73,13 +65,8 @@ def new_key() -> str:
     return secrets.token_urlsafe(32)
 
 
-def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
-    names = {f.name for f in fields(cls)}
-    return {k: v for k, v in data.items() if k in names}
-
-
 @dataclass
-class DeploymentSpec:
+class DeploymentSpec(Record):
     """One deployment: a registered model version pinned at deploy time.
 
     ``model`` is what the user typed (``iris@champion``); ``model_uri`` the version it resolved to
@@ -97,13 +84,9 @@ class DeploymentSpec:
     revision: int = 1
     created: int = field(default_factory=now_ms)
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DeploymentSpec:
-        return cls(**_known(cls, data))
-
 
 @dataclass
-class EndpointSpec:
+class EndpointSpec(Record):
     """What the user asked for. ``traffic`` and ``mirror`` are percentages by deployment name."""
 
     name: str
@@ -122,18 +105,15 @@ class EndpointSpec:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EndpointSpec:
-        spec = cls(**_known(cls, data))
+        spec = cls(**known_fields(cls, data))
         spec.deployments = {
             name: DeploymentSpec.from_dict(d) for name, d in (data.get("deployments") or {}).items()
         }
         return spec
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass
-class DeploymentStatus:
+class DeploymentStatus(Record):
     """A deployment's worker as the endpoint process last saw it."""
 
     state: str = LOADING
@@ -144,13 +124,9 @@ class DeploymentStatus:
     ready_since: int | None = None
     restarts: int = 0
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DeploymentStatus:
-        return cls(**_known(cls, data))
-
 
 @dataclass
-class EndpointStatus:
+class EndpointStatus(Record):
     """The endpoint process's live state. ``traffic``/``mirror`` are the weights in force."""
 
     state: str
@@ -167,114 +143,63 @@ class EndpointStatus:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EndpointStatus:
-        status = cls(**_known(cls, data))
+        status = cls(**known_fields(cls, data))
         status.deployments = {
             name: DeploymentStatus.from_dict(d)
             for name, d in (data.get("deployments") or {}).items()
         }
         return status
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+
+# An endpoint whose process died stays failed until the user starts it (restart policy NEVER);
+# the endpoint process itself restarts a deployment's worker that dies.
+KIND = Kind("endpoint", EndpointSpec, EndpointStatus, "nbstudio.endpoints.server")
+# The spec holds the key (owner only); the server log is kept across restarts, up to 2 MB.
+KIND = KIND.but(spec_file="endpoint.json", log_file="server.log", private_spec=True)
+KIND = KIND.but(max_log_bytes=2_000_000)
 
 
-def read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        return jsonfile.read_json(path)
-    except jsonfile.DamagedRecord as exc:
-        raise EndpointError(f"{exc}; delete the endpoint and create it again.") from None
-
-
-class Records:
+class Records(ResourceRecords[EndpointSpec, EndpointStatus]):
     """Reads and writes the files of one workspace's endpoints folder."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+    kind = KIND
 
     @property
     def monitoring_db(self) -> Path:
         return self.folder / MONITORING_DB
 
     def endpoint_dir(self, name: str) -> Path:
-        return self.folder / name
-
-    def spec_path(self, name: str) -> Path:
-        return self.endpoint_dir(name) / "endpoint.json"
-
-    def status_path(self, name: str) -> Path:
-        return self.endpoint_dir(name) / "status.json"
+        return self.record_dir(name)
 
     def server_log(self, name: str) -> Path:
-        return self.endpoint_dir(name) / "server.log"
+        return self.log_path(name)
 
     def deployment_log(self, name: str, deployment: str) -> Path:
-        return self.endpoint_dir(name) / "logs" / f"{deployment}.log"
+        return self.record_dir(name) / "logs" / f"{deployment}.log"
 
-    def names(self) -> list[str]:
-        if not self.folder.is_dir():
-            return []
-        return sorted(p.parent.name for p in self.folder.glob("*/endpoint.json"))
+    def _read(self, path: Path) -> dict[str, Any] | None:
+        try:
+            return jsonfile.read_json(path)
+        except jsonfile.DamagedRecord as exc:
+            if path.name == KIND.status_file:
+                return None  # being replaced right now: treat as unknown, the next read succeeds
+            raise EndpointError(f"{exc}; delete the endpoint and create it again.") from None
 
-    def exists(self, name: str) -> bool:
-        return self.spec_path(name).is_file()
-
-    def read_spec(self, name: str) -> EndpointSpec | None:
-        data = read_json(self.spec_path(name))
-        return None if data is None else EndpointSpec.from_dict(data)
+    def missing(self, name: str) -> Exception:
+        known = ", ".join(self.names()) or "none yet"
+        return UnknownEndpointError(
+            f"No endpoint named {name!r} (endpoints: {known}). "
+            f"Create it with: %endpoint create {name}"
+        )
 
     def spec(self, name: str) -> EndpointSpec:
         """The spec of ``name``, or an error listing the endpoints that do exist."""
         check_name(name)
         spec = self.read_spec(name)
         if spec is None:
-            known = ", ".join(self.names()) or "none yet"
-            raise UnknownEndpointError(
-                f"No endpoint named {name!r} (endpoints: {known}). "
-                f"Create it with: %endpoint create {name}"
-            )
+            raise self.missing(name)
         return spec
 
-    def write_spec(self, spec: EndpointSpec) -> None:
-        write_json(self.spec_path(spec.name), spec.to_dict(), private=True)
-
-    @contextlib.contextmanager
-    def locked(self, name: str) -> Iterator[None]:
-        """Serialise read-modify-write of one endpoint's spec across processes."""
-        with exclusive_lock(self.endpoint_dir(name) / ".lock"):
-            yield
-
-    @contextlib.contextmanager
-    def updating(self, name: str) -> Iterator[EndpointSpec]:
-        """Read the spec under the lock, let the caller change it, write it as a new generation."""
-        self.spec(name)  # an unknown endpoint is an error before its folder (and lock) exists
-        with self.locked(name):
-            spec = self.spec(name)
-            yield spec
-            spec.generation += 1
-            self.write_spec(spec)
-
-    def read_status(self, name: str) -> EndpointStatus | None:
-        try:
-            data = read_json(self.status_path(name))
-        except EndpointError:
-            return None  # being replaced right now: treat as unknown, the next read succeeds
-        return None if data is None else EndpointStatus.from_dict(data)
-
-    def write_status(self, name: str, status: EndpointStatus) -> None:
-        status.updated = now_ms()
-        write_json(self.status_path(name), status.to_dict())
-
-    def remove(self, name: str) -> None:
-        shutil.rmtree(self.endpoint_dir(name), ignore_errors=True)
-
-    def tail(self, path: Path, lines: int = 40) -> str:
-        """The last ``lines`` lines of a log file ('' if it does not exist)."""
-        try:
-            with path.open("rb") as fh:
-                fh.seek(0, os.SEEK_END)
-                size = fh.tell()
-                fh.seek(max(0, size - 64 * 1024))
-                text = fh.read().decode("utf-8", errors="replace")
-        except FileNotFoundError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
+    def updating(self, name: str):  # type: ignore[override]
+        check_name(name)
+        return super().updating(name)

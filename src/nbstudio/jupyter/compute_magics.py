@@ -8,28 +8,38 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
+from nbstudio.compute.commands import DEFAULTS, VERBS
 from nbstudio.jupyter.arguments import parse_args
 from nbstudio.jupyter.errors import user_errors
-
-SUBCOMMANDS = ("list", "create", "attach", "show", "start", "stop", "scale", "delete")
 
 
 @magics_class
 class ComputeMagics(Magics):
     @line_magic
     @magic_arguments()
-    @argument("action", choices=SUBCOMMANDS, help="What to do.")
+    @argument("action", choices=VERBS, help="What to do.")
     @argument("name", nargs="?", help="The compute target.")
     @argument("value", nargs="?", help="attach: the scheduler ADDRESS; scale: the number of nodes.")
-    @argument("--min-nodes", type=int, help="create/scale: fewest nodes (default 0).")
-    @argument("--max-nodes", type=int, help="create/scale: most nodes (default 2).")
-    @argument("--threads-per-node", type=int, default=1, help="create: task slots per node.")
-    @argument("--memory-per-node", default="4GB", help="create: memory per node (default 4GB).")
+    @argument(
+        "--min-nodes",
+        type=int,
+        help=f"create/scale: fewest nodes (default {DEFAULTS['min_nodes']}).",
+    )
+    @argument(
+        "--max-nodes",
+        type=int,
+        help=f"create/scale: most nodes (default {DEFAULTS['max_nodes']}).",
+    )
+    @argument("--threads-per-node", type=int, help="create: task slots per node (default 1).")
+    @argument(
+        "--memory-per-node",
+        help=f"create: memory per node (default {DEFAULTS['memory_per_node']}).",
+    )
     @argument(
         "--idle-seconds",
         type=float,
-        default=120.0,
-        help="create: release nodes idle this long, down to --min-nodes (default 120).",
+        help="create: release nodes idle this long, down to --min-nodes "
+        f"(default {DEFAULTS['idle_seconds']:g}).",
     )
     @user_errors
     def compute(self, line: str):
@@ -49,55 +59,39 @@ class ComputeMagics(Magics):
 
         A cell runs on a target with ``%%mlrun --compute NAME``.
         """
-        from nbstudio.compute import targets
+        from nbstudio.compute import commands
         from nbstudio.compute.display import ProgressLine, TargetTable
 
         args = parse_args(self.compute, line)
         if args.action == "list":
-            return TargetTable(targets.list_targets())
+            return TargetTable(commands.run("list"))
         if not args.name:
             raise UsageError(
                 f"%compute {args.action} needs a NAME, e.g. %compute {args.action} cpu"
             )
+        if args.action == "attach" and not args.value:
+            raise UsageError("%compute attach NAME ADDRESS, e.g. tcp://10.0.0.5:8786")
+        scale = args.action == "scale" and args.value is not None
         progress = ProgressLine(sys.stdout)
         try:
-            match args.action:
-                case "show":
-                    return targets.get(args.name)
-                case "create":
-                    return targets.create(
-                        args.name,
-                        min_nodes=0 if args.min_nodes is None else args.min_nodes,
-                        max_nodes=2 if args.max_nodes is None else args.max_nodes,
-                        threads_per_node=args.threads_per_node,
-                        memory_per_node=args.memory_per_node,
-                        idle_seconds=args.idle_seconds,
-                        progress=progress,
-                    )
-                case "attach":
-                    if not args.value:
-                        raise UsageError("%compute attach NAME ADDRESS, e.g. tcp://10.0.0.5:8786")
-                    return targets.attach(args.name, args.value)
-                case "start":
-                    return targets.start(args.name, progress=progress)
-                case "stop":
-                    return targets.stop(args.name, progress=progress)
-                case "scale":
-                    nodes = _whole(args.value) if args.value is not None else None
-                    return targets.scale(
-                        args.name,
-                        nodes=nodes,
-                        min_nodes=args.min_nodes,
-                        max_nodes=args.max_nodes,
-                        progress=progress,
-                    )
-                case "delete":
-                    targets.delete(args.name, progress=progress)
-                    progress.done()
-                    sys.stdout.write(f"Deleted compute target {args.name!r}.\n")
-                    return None
+            result = commands.run(
+                args.action,
+                args.name,
+                address=args.value if args.action == "attach" else None,
+                nodes=_whole(args.value) if scale else None,
+                min_nodes=args.min_nodes,
+                max_nodes=args.max_nodes,
+                threads_per_node=args.threads_per_node,
+                memory_per_node=args.memory_per_node,
+                idle_seconds=args.idle_seconds,
+                progress=progress,
+            )
         finally:
             progress.done()
+        if args.action == "delete":
+            sys.stdout.write(f"Deleted compute target {args.name!r}.\n")
+            return None
+        return result
 
 
 def _whole(text: str) -> int:

@@ -16,6 +16,8 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
+from nbstudio.endpoints.commands import LOG_LINES
+from nbstudio.endpoints.workers import START_TIMEOUT
 from nbstudio.jupyter.arguments import HELP_FLAGS, split_line
 from nbstudio.jupyter.errors import user_errors
 
@@ -52,150 +54,111 @@ def _prepare_monitor() -> None:
     threading.Thread(target=load, name="nbstudio-plotly-import", daemon=True).start()
 
 
-@magic_arguments(name="endpoint create")
-@argument("name", help="Endpoint name: a letter, then letters, digits, - or _.")
-@argument("--port", type=int, help="Port on 127.0.0.1 (default: a free one, kept across restarts).")
-@argument("--description", default="", help="A note shown with the endpoint.")
-@argument("--max-request-size", help="Refuse larger bodies with 413 (default 20MB; e.g. 1MB).")
-@argument("--request-timeout", type=float, help="Answer 504 after this many seconds (60).")
-def _create(args: Any, shell: Any) -> Any:
-    from nbstudio.endpoints import commands
+# One parser per verb (so each reports its own usage); `commands.run` does the verb, with its
+# defaults: an option left out here is None.
+def _parser(verb: str, *arguments: Any) -> Any:
+    def define() -> None: ...
 
-    return commands.create(
-        args.name,
-        port=args.port,
-        description=args.description,
-        max_request_size=args.max_request_size,
-        request_timeout=args.request_timeout,
-    )
+    define.__name__ = verb
+    for args, kwargs in reversed(arguments):
+        define = argument(*args, **kwargs)(define)
+    return magic_arguments(name=f"endpoint {verb}")(define).parser
 
 
-@magic_arguments(name="endpoint deploy")
-@argument("name", help="The endpoint.")
-@argument("deployment", help="Deployment name, e.g. blue or green.")
-@argument("model", help="A registered model: NAME@ALIAS, NAME/VERSION or NAME (latest).")
-@argument("--traffic", type=int, help="Give it this %% of live traffic, the others the rest.")
-@argument("--timeout", type=float, default=300.0, help="Seconds to wait for it (300).")
-def _deploy(args: Any, shell: Any) -> Any:
-    from nbstudio.endpoints import commands
-
-    _prepare_monitor()
-    return commands.deploy(
-        args.name, args.deployment, args.model, traffic=args.traffic, timeout=args.timeout
-    )
+def _arg(*args: Any, **kwargs: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    return args, kwargs
 
 
-@magic_arguments(name="endpoint traffic")
-@argument("name", help="The endpoint.")
-@argument("weights", nargs="*", metavar="DEPLOYMENT=PERCENT", help="Live traffic, adding to 100.")
-@argument("--mirror", action="append", metavar="DEPLOYMENT=PERCENT", help="Copy N%% of traffic.")
-def _traffic(args: Any, shell: Any) -> Any:
-    from nbstudio.endpoints import commands
-    from nbstudio.endpoints.routing import parse_weights
-
-    weights = parse_weights(args.weights) if args.weights else None
-    mirror = parse_weights(args.mirror, "--mirror") if args.mirror else None
-    if weights is None and mirror is None:
-        return commands.show(args.name)
-    return commands.set_traffic(args.name, weights, mirror)
-
-
-@magic_arguments(name="endpoint list")
-def _list(args: Any, shell: Any) -> Any:
-    from nbstudio.endpoints import commands
-
-    return commands.table()
-
-
-@magic_arguments(name="endpoint show")
-@argument("name", help="The endpoint.")
-def _show(args: Any, shell: Any) -> Any:
-    from nbstudio.endpoints import commands
-
-    return commands.show(args.name)
-
-
-@magic_arguments(name="endpoint invoke")
-@argument("name", help="The endpoint.")
-@argument("--data", required=True, metavar="VAR", help="Variable with the input (a DataFrame...).")
-@argument("--deployment", help="Send it to this deployment, whatever the traffic weights.")
-def _invoke(args: Any, shell: Any) -> Any:
-    from nbstudio.endpoints import commands
-
-    if args.data not in shell.user_ns:
-        raise UsageError(f"--data: no variable named {args.data!r} in the notebook.")
-    return commands.invoke(args.name, shell.user_ns[args.data], deployment=args.deployment)
-
-
-@magic_arguments(name="endpoint logs")
-@argument("name", help="The endpoint.")
-@argument("deployment", nargs="?", help="A deployment (default: the endpoint process's log).")
-@argument("--tail", type=int, default=100, help="How many lines (100).")
-def _logs(args: Any, shell: Any) -> Any:
-    from nbstudio.endpoints import commands
-
-    return commands.logs(args.name, args.deployment, tail=args.tail)
-
-
-@magic_arguments(name="endpoint key")
-@argument("name", help="The endpoint.")
-@argument("--regenerate", action="store_true", help="Make a new key; the old one stops working.")
-def _key(args: Any, shell: Any) -> Any:
-    from nbstudio.endpoints import commands
-    from nbstudio.endpoints.commands import Text
-
-    return Text(commands.get_key(args.name, regenerate=args.regenerate))
-
-
-@magic_arguments(name="endpoint start")
-@argument("name", help="The endpoint.")
-def _start(args: Any, shell: Any) -> Any:
-    from nbstudio.endpoints import commands
-
-    return commands.start(args.name)
-
-
-@magic_arguments(name="endpoint stop")
-@argument("name", help="The endpoint.")
-def _stop(args: Any, shell: Any) -> Any:
-    from nbstudio.endpoints import commands
-
-    return commands.stop(args.name)
-
-
-@magic_arguments(name="endpoint delete")
-@argument("name", help="The endpoint.")
-@argument("deployment", nargs="?", help="Delete only this deployment (it must take no traffic).")
-def _delete(args: Any, shell: Any) -> Any:
-    from nbstudio.endpoints import commands
-
-    return commands.delete(args.name, args.deployment)
-
-
-@magic_arguments(name="endpoint monitor")
-@argument("name", help="The endpoint.")
-@argument("--window", type=int, default=300, help="Seconds of history in the charts (300).")
-@argument("--interval", type=float, default=2.0, help="Seconds between refreshes (2).")
-def _monitor(args: Any, shell: Any) -> Any:
-    from nbstudio.jupyter.widgets.endpoint_monitor import EndpointMonitor
-
-    return EndpointMonitor(args.name, window_s=args.window, interval=args.interval)
-
-
-VERBS = {
-    "create": _create,
-    "deploy": _deploy,
-    "traffic": _traffic,
-    "list": _list,
-    "show": _show,
-    "invoke": _invoke,
-    "logs": _logs,
-    "key": _key,
-    "start": _start,
-    "stop": _stop,
-    "delete": _delete,
-    "monitor": _monitor,
+_NAME = _arg("name", help="The endpoint.")
+PARSERS = {
+    "create": _parser(
+        "create",
+        _arg("name", help="Endpoint name: a letter, then letters, digits, - or _."),
+        _arg(
+            "--port",
+            type=int,
+            help="Port on 127.0.0.1 (default: a free one, kept across restarts).",
+        ),
+        _arg("--description", help="A note shown with the endpoint."),
+        _arg("--max-request-size", help="Refuse larger bodies with 413 (default 20MB; e.g. 1MB)."),
+        _arg("--request-timeout", type=float, help="Answer 504 after this many seconds (60)."),
+    ),
+    "deploy": _parser(
+        "deploy",
+        _NAME,
+        _arg("deployment", help="Deployment name, e.g. blue or green."),
+        _arg("model", help="A registered model: NAME@ALIAS, NAME/VERSION or NAME (latest)."),
+        _arg("--traffic", type=int, help="Give it this %% of live traffic, the others the rest."),
+        _arg("--timeout", type=float, help=f"Seconds to wait for it ({START_TIMEOUT:g})."),
+    ),
+    "traffic": _parser(
+        "traffic",
+        _NAME,
+        _arg(
+            "weights", nargs="*", metavar="DEPLOYMENT=PERCENT", help="Live traffic, adding to 100."
+        ),
+        _arg(
+            "--mirror", action="append", metavar="DEPLOYMENT=PERCENT", help="Copy N%% of traffic."
+        ),
+    ),
+    "list": _parser("list"),
+    "show": _parser("show", _NAME),
+    "invoke": _parser(
+        "invoke",
+        _NAME,
+        _arg(
+            "--data", required=True, metavar="VAR", help="Variable with the input (a DataFrame...)."
+        ),
+        _arg("--deployment", help="Send it to this deployment, whatever the traffic weights."),
+    ),
+    "logs": _parser(
+        "logs",
+        _NAME,
+        _arg("deployment", nargs="?", help="A deployment (default: the endpoint process's log)."),
+        _arg("--tail", type=int, help=f"How many lines ({LOG_LINES})."),
+    ),
+    "key": _parser(
+        "key",
+        _NAME,
+        _arg(
+            "--regenerate", action="store_true", help="Make a new key; the old one stops working."
+        ),
+    ),
+    "start": _parser("start", _NAME),
+    "stop": _parser("stop", _NAME),
+    "delete": _parser(
+        "delete",
+        _NAME,
+        _arg(
+            "deployment", nargs="?", help="Delete only this deployment (it must take no traffic)."
+        ),
+    ),
+    "monitor": _parser(
+        "monitor",
+        _NAME,
+        _arg("--window", type=int, default=300, help="Seconds of history in the charts (300)."),
+        _arg("--interval", type=float, default=2.0, help="Seconds between refreshes (2)."),
+    ),
 }
+
+
+def _run(verb: str, args: Any, shell: Any) -> Any:
+    """The notebook's own part of a verb (a variable as input, a live monitor); the rest is
+    `commands.run`."""
+    from nbstudio.endpoints import commands
+
+    options = vars(args)
+    if verb == "invoke":
+        if args.data not in shell.user_ns:
+            raise UsageError(f"--data: no variable named {args.data!r} in the notebook.")
+        options["data"] = shell.user_ns[args.data]
+    elif verb == "monitor":
+        from nbstudio.jupyter.widgets.endpoint_monitor import EndpointMonitor
+
+        return EndpointMonitor(args.name, window_s=args.window, interval=args.interval)
+    elif verb == "deploy":
+        _prepare_monitor()
+    return commands.run(verb, **options)
 
 
 @magics_class
@@ -208,14 +171,13 @@ class EndpointMagics(Magics):
         words = split_line(line)
         if words and words[0] in HELP_FLAGS:
             return Text(inspect.cleandoc(self.endpoint.__doc__ or USAGE))
-        if not words or words[0] not in VERBS:
+        if not words or words[0] not in PARSERS:
             given = f"unknown verb {words[0]!r}; " if words else ""
             raise UsageError(f"{given}use one of:\n{USAGE}")
-        verb = VERBS[words[0]]
+        parser = PARSERS[words[0]]
         if HELP_FLAGS & set(words[1:]):
-            return Text(verb.parser.format_help())  # type: ignore[attr-defined]
-        args = verb.parser.parse_args(words[1:])  # type: ignore[attr-defined]
-        return verb(args, self.shell)
+            return Text(parser.format_help())
+        return _run(words[0], parser.parse_args(words[1:]), self.shell)
 
     # The help (%endpoint?) shows the same usage lines as a wrong verb does.
     endpoint.__doc__ = f"""Local online endpoints: registered models served on 127.0.0.1 with

@@ -22,8 +22,9 @@ def _all_pages(search: Any, **kwargs: Any) -> list[Any]:
             return found
 
 
-def list_models_json(session: Session | None = None) -> dict[str, Any]:
-    """``{"models": [...]}``: every registered model (by name), its versions newest first."""
+def list_models_json(session: Session | None = None) -> list[dict[str, Any]]:
+    """Every registered model (by name), its versions newest first (the REST API wraps the list
+    as ``{"models": [...]}``)."""
     session = session or get_session()
     session.workspace  # noqa: B018 - opens the store and points the registry at it
     client = session.client()
@@ -56,4 +57,4 @@ def list_models_json(session: Session | None = None) -> dict[str, Any]:
                 ),
             }
         )
-    return {"models": rows}
+    return rows

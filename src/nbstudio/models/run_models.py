@@ -27,10 +27,10 @@ def _models_of(run_id: str, session: Session) -> list[LoggedModelRef]:
     return logged_models(run_id, session)
 
 
-def run_models_json(run_id: str, session: Session | None = None) -> dict[str, Any]:
-    """``{"models": [{model_id, name, uri, registered: ["NAME/VERSION", ...]}]}``, oldest first."""
+def run_models_json(run_id: str, session: Session | None = None) -> list[dict[str, Any]]:
+    """``[{model_id, name, uri, registered: ["NAME/VERSION", ...]}]``, oldest first."""
     models = _models_of(run_id, session or get_session())
-    return {"models": [{**asdict(m), "registered": list(m.registered)} for m in models]}
+    return [{**asdict(m), "registered": list(m.registered)} for m in models]
 
 
 def register_logged_model(

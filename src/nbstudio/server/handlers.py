@@ -2,7 +2,12 @@
 
 Core functions block (SQLite, files, MLflow REST calls), so they run in a worker thread and the
 server's event loop stays free for JupyterLab. An `NbstudioError` becomes a JSON ``{"message"}``
-answer: 404 for `NotFoundError`, 400 for any other; nothing a user sends produces a 500.
+answer by its type: 404 for `NotFoundError`, 409 for `ConflictError`, 400 for any other; nothing a
+user sends produces a 500.
+
+Core functions return plain lists and records; a list route wraps its list in an object under one
+key (``{"targets": [...]}``, see `NbstudioHandler.answer_list`), the same way for every such route,
+so the JSON can grow fields beside the list without breaking the panel.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
 
-from nbstudio.errors import NbstudioError, NotFoundError
+from nbstudio.errors import ConflictError, NbstudioError, NotFoundError
 from nbstudio.server.schemas import BODY_SCHEMAS, validate_body
 
 
@@ -63,11 +68,18 @@ class NbstudioHandler(APIHandler):
     async def answer(self, dotted: str, *args: Any, **kwargs: Any) -> None:
         self.finish(json.dumps(await self.call(dotted, *args, **kwargs), allow_nan=False))
 
+    async def answer_list(self, key: str, dotted: str, *args: Any, **kwargs: Any) -> None:
+        """Answer the list a core function returns as ``{key: [...]}``."""
+        items = await self.call(dotted, *args, **kwargs)
+        self.finish(json.dumps({key: items}, allow_nan=False))
+
     async def call(self, dotted: str, *args: Any, **kwargs: Any) -> Any:
         try:
             return await asyncio.to_thread(core(dotted), *args, **kwargs)
         except NotFoundError as exc:
             raise tornado.web.HTTPError(404, _one_line(exc)) from None
+        except ConflictError as exc:
+            raise tornado.web.HTTPError(409, _one_line(exc)) from None
         except NbstudioError as exc:
             raise tornado.web.HTTPError(400, _one_line(exc)) from None
 
@@ -151,7 +163,7 @@ class RunStateHandler(NbstudioHandler):
 class RunModelsHandler(NbstudioHandler):
     @tornado.web.authenticated
     async def get(self, run_id: str) -> None:
-        await self.answer("nbstudio.models.run_models:run_models_json", run_id)
+        await self.answer_list("models", "nbstudio.models.run_models:run_models_json", run_id)
 
 
 class RegisterRunModelHandler(NbstudioHandler):
@@ -185,14 +197,13 @@ class ArtifactHandler(NbstudioHandler):
 class ModelsHandler(NbstudioHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        await self.answer("nbstudio.models.listing:list_models_json")
+        await self.answer_list("models", "nbstudio.models.listing:list_models_json")
 
 
 class ComputeHandler(NbstudioHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        targets = await self.call("nbstudio.compute.api:list_targets")
-        self.finish(json.dumps({"targets": targets}, allow_nan=False))
+        await self.answer_list("targets", "nbstudio.compute.api:list_targets")
 
 
 class ComputeActionHandler(NbstudioHandler):
@@ -205,26 +216,21 @@ class ComputeActionHandler(NbstudioHandler):
             )
             raise tornado.web.HTTPError(400, f"Unknown action {action!r}: use one of {actions}.")
         body = self.json_body(schema)
-        try:  # an unknown target is a 404, a bad action or body a 400
-            await self.call("nbstudio.compute.api:get_target", name)
-        except tornado.web.HTTPError as exc:
-            raise tornado.web.HTTPError(404, exc.log_message) from None
-        # The body travels as one dict: its keys can never collide with the call's own.
-        await self.answer("nbstudio.compute.api:act_with", name, action, body)
+        # The body travels as one dict: its keys can never collide with the call's own. Errors
+        # map by type: unknown target 404, a state that forbids the action 409, bad input 400.
+        await self.answer("nbstudio.compute.commands:act", name, action, body)
 
 
 class SweepsHandler(NbstudioHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        sweeps = await self.call("nbstudio.sweep.api:list_sweeps")
-        self.finish(json.dumps({"sweeps": sweeps}, allow_nan=False))
+        await self.answer_list("sweeps", "nbstudio.sweep.api:list_sweeps")
 
 
 class EndpointsHandler(NbstudioHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        endpoints = await self.call("nbstudio.endpoints.api:list_endpoints")
-        self.finish(json.dumps({"endpoints": endpoints}, allow_nan=False))
+        await self.answer_list("endpoints", "nbstudio.endpoints.api:list_endpoints")
 
 
 class DataAssetsHandler(NbstudioHandler):
@@ -235,7 +241,7 @@ class DataAssetsHandler(NbstudioHandler):
         query = self.get_query_argument("q", "")
         if len(query) > 200:
             raise tornado.web.HTTPError(400, "q is at most 200 characters.")
-        await self.answer("nbstudio.data.catalog:assets_json", query=query)
+        await self.answer_list("assets", "nbstudio.data.catalog:assets_json", query=query)
 
 
 class DataVersionsHandler(NbstudioHandler):
@@ -259,7 +265,7 @@ class RunDataHandler(NbstudioHandler):
 class DatastoresHandler(NbstudioHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
-        await self.answer("nbstudio.data.catalog:datastores_json")
+        await self.answer_list("datastores", "nbstudio.data.catalog:datastores_json")
 
 
 class OpenApiHandler(NbstudioHandler):

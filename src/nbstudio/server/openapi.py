@@ -205,7 +205,62 @@ SCHEMAS: dict[str, Any] = {
             "start_time": TIME,
         },
     },
-    "Endpoint": _object("IEndpoint", {"name": STRING}),
+    "Endpoint": _object(
+        "IEndpoint",
+        {
+            "name": STRING,
+            "state": STRING,
+            "reason": _nullable(STRING),
+            "url": _nullable(STRING),
+            "port": _nullable(INT),
+            "pid": _nullable(INT),
+            "description": STRING,
+            "created": INT,
+            "traffic": {"type": "object", "additionalProperties": INT},
+            "mirror": {"type": "object", "additionalProperties": INT},
+            "metrics": _ref("EndpointTotals"),
+            "deployments": {"type": "array", "items": _ref("EndpointDeployment")},
+        },
+    ),
+    "EndpointTotals": _object(
+        "IEndpointTotals",
+        {"requests": INT, "failures": INT, "client_errors": INT, "rate": NUMBER},
+    ),
+    "EndpointDeployment": _object(
+        "IEndpointDeployment",
+        {
+            "name": STRING,
+            "model": STRING,
+            "model_name": STRING,
+            "model_version": STRING,
+            "model_uri": STRING,
+            "state": STRING,
+            "traffic": INT,
+            "mirror": INT,
+            "pid": _nullable(INT),
+            "error": _nullable(STRING),
+            "restarts": INT,
+            "ready_since": TIME,
+            "created": TIME,
+            # {} before the deployment's first request
+            "metrics": _ref("DeploymentFigures"),
+        },
+    ),
+    "DeploymentFigures": _object(
+        "IDeploymentFigures",
+        {},
+        {
+            "requests": INT,
+            "failures": INT,
+            "client_errors": INT,
+            "mirrored": INT,
+            "rate": NUMBER,
+            "latency_ms": _nullable(
+                {"type": "object", "additionalProperties": NUMBER}  # p50, p95, p99
+            ),
+            "last_request": TIME,
+        },
+    ),
     "DataVersion": _object(
         "IDataVersion",
         {
@@ -286,6 +341,7 @@ _ERRORS = {
     "400": _answer(_ref("Error"), "Invalid input (one line in message)"),
     "403": {"description": "No or wrong token"},
     "404": _answer(_ref("Error"), "Not found"),
+    "409": _answer(_ref("Error"), "In conflict with the resource's state (one line in message)"),
 }
 
 

@@ -15,6 +15,7 @@ import { PanelModel } from './model';
 import { monitorStatusPlugin } from './monitorstatus';
 import { RunView } from './runview';
 import { Sidebar, SidebarCommands } from './sidebar';
+import { TrialsView } from './trialsview';
 
 /** Command ids of the plugin. */
 namespace CommandIDs {
@@ -23,6 +24,7 @@ namespace CommandIDs {
   export const openRun = SidebarCommands.openRun;
   export const compareSelected = SidebarCommands.compareSelected;
   export const compareExperiment = SidebarCommands.compareExperiment;
+  export const openTrials = SidebarCommands.openTrials;
 }
 
 /** The id of the side panel (and of its tab in the left sidebar). */
@@ -63,6 +65,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     };
     const openRun = (runId: string): void =>
       void app.commands.execute(CommandIDs.openRun, { runId });
+    const openTrials = (runId: string, name: string): void =>
+      void app.commands.execute(CommandIDs.openTrials, { runId, name });
     const compare = (runs: readonly IRunSummary[], label: string): void => {
       const content = new CompareView({ runs, openRun, api });
       views.add(content, `nbstudio-compare-${Private.nextId()}`, label);
@@ -93,13 +97,39 @@ const plugin: JupyterFrontEndPlugin<void> = {
             runId,
             openRun,
             openNotebook,
-            serverRoot
+            serverRoot,
+            openTrials,
+            onChanged: () => void model.refreshNow()
           });
           const name =
             typeof args.name === 'string' && args.name
               ? args.name
               : runId.slice(0, 8);
           views.add(content, id, `Run ${name}`);
+        }
+      }
+    });
+    app.commands.addCommand(CommandIDs.openTrials, {
+      label: 'Open the trials page of an nbstudio sweep or AutoML job',
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: { runId: { type: 'string' }, name: { type: 'string' } }
+        }
+      },
+      execute: args => {
+        const runId = String(args.runId);
+        const id = `nbstudio-trials-${runId}`;
+        if (!views.reveal(id)) {
+          const name =
+            typeof args.name === 'string' && args.name
+              ? args.name
+              : runId.slice(0, 8);
+          views.add(
+            new TrialsView({ api, runId, openRun }),
+            id,
+            `Trials ${name}`
+          );
         }
       }
     });

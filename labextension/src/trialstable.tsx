@@ -40,6 +40,11 @@ function cellText(trial: ITrial, column: TrialColumn): string {
   if (column === 'state') {
     return stateLabel(trial);
   }
+  if (column === 'config') {
+    return Object.entries(trial.params)
+      .map(([k, v]) => `${k}=${formatParam(v)}`)
+      .join(', ');
+  }
   const value = trialCell(trial, column);
   if (value === null) {
     return '—';

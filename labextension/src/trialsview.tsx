@@ -269,11 +269,25 @@ function BestSoFarChart(props: {
   );
 }
 
+/** Longest axis label of the parallel-coordinates chart. */
+const LABEL_CHARS = 16;
+
 function SweepParallel(props: {
   trials: readonly ITrial[];
 }): JSX.Element | null {
   const runs = React.useMemo(() => props.trials.filter(scored), [props.trials]);
-  const parallel = React.useMemo(() => parallelDimensions(runs), [runs]);
+  const parallel = React.useMemo(() => {
+    const drawn = parallelDimensions(runs);
+    // Long param names overlap their neighbours' labels: shortened (full name in the table).
+    const dimensions = drawn.dimensions.map(d => ({
+      ...d,
+      label:
+        d.label.length > LABEL_CHARS
+          ? `${d.label.slice(0, LABEL_CHARS - 1)}…`
+          : d.label
+    }));
+    return { ...drawn, dimensions };
+  }, [runs]);
   if (runs.length < 2 || parallel.dimensions.length < 2) {
     return null;
   }

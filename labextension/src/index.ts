@@ -80,59 +80,56 @@ const plugin: JupyterFrontEndPlugin<void> = {
       label: 'Refresh the nbstudio panel',
       execute: () => model.refreshNow()
     });
-    app.commands.addCommand(CommandIDs.openRun, {
-      label: 'Open nbstudio run',
-      describedBy: {
-        args: {
-          type: 'object',
-          properties: { runId: { type: 'string' }, name: { type: 'string' } }
+    /** A command opening one view per run (revealed when already open). */
+    const addRunCommand = (
+      id: string,
+      label: string,
+      prefix: string,
+      make: (runId: string) => Widget
+    ): void => {
+      app.commands.addCommand(id, {
+        label,
+        describedBy: {
+          args: {
+            type: 'object',
+            properties: { runId: { type: 'string' }, name: { type: 'string' } }
+          }
+        },
+        execute: args => {
+          const runId = String(args.runId);
+          const viewId = `nbstudio-${prefix}-${runId}`;
+          if (!views.reveal(viewId)) {
+            const name =
+              typeof args.name === 'string' && args.name
+                ? args.name
+                : runId.slice(0, 8);
+            const title = prefix === 'run' ? 'Run' : 'Trials';
+            views.add(make(runId), viewId, `${title} ${name}`);
+          }
         }
-      },
-      execute: args => {
-        const runId = String(args.runId);
-        const id = `nbstudio-run-${runId}`;
-        if (!views.reveal(id)) {
-          const content = new RunView({
-            api,
-            runId,
-            openRun,
-            openNotebook,
-            serverRoot,
-            openTrials,
-            onChanged: () => void model.refreshNow()
-          });
-          const name =
-            typeof args.name === 'string' && args.name
-              ? args.name
-              : runId.slice(0, 8);
-          views.add(content, id, `Run ${name}`);
-        }
-      }
-    });
-    app.commands.addCommand(CommandIDs.openTrials, {
-      label: 'Open the trials page of an nbstudio sweep or AutoML job',
-      describedBy: {
-        args: {
-          type: 'object',
-          properties: { runId: { type: 'string' }, name: { type: 'string' } }
-        }
-      },
-      execute: args => {
-        const runId = String(args.runId);
-        const id = `nbstudio-trials-${runId}`;
-        if (!views.reveal(id)) {
-          const name =
-            typeof args.name === 'string' && args.name
-              ? args.name
-              : runId.slice(0, 8);
-          views.add(
-            new TrialsView({ api, runId, openRun }),
-            id,
-            `Trials ${name}`
-          );
-        }
-      }
-    });
+      });
+    };
+    addRunCommand(
+      CommandIDs.openRun,
+      'Open nbstudio run',
+      'run',
+      runId =>
+        new RunView({
+          api,
+          runId,
+          openRun,
+          openNotebook,
+          serverRoot,
+          openTrials,
+          onChanged: () => void model.refreshNow()
+        })
+    );
+    addRunCommand(
+      CommandIDs.openTrials,
+      'Open the trials page of an nbstudio sweep or AutoML job',
+      'trials',
+      runId => new TrialsView({ api, runId, openRun })
+    );
     app.commands.addCommand(CommandIDs.compareSelected, {
       label: 'Compare selected nbstudio runs',
       isEnabled: () => model.selected.size >= 2,

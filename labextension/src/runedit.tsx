@@ -47,6 +47,31 @@ function edit(props: IEditProps, change: IRunEdit): Promise<IRunMeta> {
   return props.api.editRun(props.meta.run_id, change);
 }
 
+/** The Save (submits the form) and Cancel buttons of an edit form. */
+function SaveCancel(props: {
+  disabled: boolean;
+  cancel: () => void;
+}): JSX.Element {
+  return (
+    <>
+      <button
+        type="submit"
+        className="jp-Button jp-mod-styled jp-mod-accept"
+        disabled={props.disabled}
+      >
+        Save
+      </button>
+      <button
+        type="button"
+        className="jp-Button jp-mod-styled"
+        onClick={props.cancel}
+      >
+        Cancel
+      </button>
+    </>
+  );
+}
+
 /** The run's name as the view's title, with a Rename action. */
 export function RunName(props: IEditProps): JSX.Element {
   const { meta } = props;
@@ -88,20 +113,10 @@ export function RunName(props: IEditProps): JSX.Element {
         autoFocus
         onChange={event => setEditing(event.target.value)}
       />
-      <button
-        type="submit"
-        className="jp-Button jp-mod-styled jp-mod-accept"
+      <SaveCancel
         disabled={busy || !editing.trim()}
-      >
-        Save
-      </button>
-      <button
-        type="button"
-        className="jp-Button jp-mod-styled"
-        onClick={() => setEditing(null)}
-      >
-        Cancel
-      </button>
+        cancel={() => setEditing(null)}
+      />
       <ErrorLine error={error} />
     </form>
   );
@@ -154,20 +169,7 @@ export function RunDescription(props: IEditProps): JSX.Element {
             onChange={event => setEditing(event.target.value)}
           />
           <div className="nbs-inline-form">
-            <button
-              type="submit"
-              className="jp-Button jp-mod-styled jp-mod-accept"
-              disabled={busy}
-            >
-              Save
-            </button>
-            <button
-              type="button"
-              className="jp-Button jp-mod-styled"
-              onClick={() => setEditing(null)}
-            >
-              Cancel
-            </button>
+            <SaveCancel disabled={busy} cancel={() => setEditing(null)} />
           </div>
           <ErrorLine error={error} />
         </form>

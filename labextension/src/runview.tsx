@@ -5,9 +5,6 @@
  * and stops polling once the run has ended and its final state is drawn.
  */
 
-import { Message } from '@lumino/messaging';
-import { Poll } from '@lumino/polling';
-import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import {
@@ -35,12 +32,8 @@ import { RunModelsSection } from './runmodels';
 import { isSystemMetric, splitSystemKeys } from './systemmetrics';
 import { RunTags } from './tagsection';
 import { notebookContentsPath } from './paths';
-import {
-  IRunSnapshot,
-  keepPollingRun,
-  needsHistoryRefresh,
-  panelFrequency
-} from './polling';
+import { IRunSnapshot, keepPollingRun, needsHistoryRefresh } from './polling';
+import { PollingView } from './pollingview';
 
 /** Most metric charts drawn for one run. */
 const MAX_CHARTS = 12;
@@ -59,19 +52,12 @@ const HIDDEN_TAGS = new Set([
   'mlflow.log-model.history'
 ]);
 
-export class RunView extends ReactWidget {
+export class RunView extends PollingView {
   constructor(options: RunView.IOptions) {
-    super();
+    super(`nbstudio:run:${options.runId}`);
     this.runId = options.runId;
     this._options = options;
     this.addClass('nbs-runview');
-    this._poll = new Poll({
-      auto: true,
-      factory: () => this._load(),
-      frequency: panelFrequency(),
-      name: `nbstudio:run:${options.runId}`,
-      standby: () => (this._finished || !this.isVisible ? true : 'when-hidden')
-    });
   }
 
   readonly runId: string;
@@ -81,26 +67,14 @@ export class RunView extends ReactWidget {
     return this._response;
   }
 
-  dispose(): void {
-    this._poll.dispose();
-    super.dispose();
-  }
-
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
-    if (!this._finished) {
-      void this._poll.refresh();
-    }
-  }
-
   /** Read the run again, now (the refresh button; works after polling stopped too). */
   async reload(): Promise<void> {
     this._snapshot = null;
     this._previews.delete('outputs/log.txt');
-    await this._load().catch(() => undefined);
+    await this.load().catch(() => undefined);
   }
 
-  private async _load(): Promise<void> {
+  protected async load(): Promise<void> {
     const api = this._options.api;
     let response: IRunResponse;
     try {
@@ -131,7 +105,7 @@ export class RunView extends ReactWidget {
     await Promise.all(tasks);
     this._response = response;
     this._snapshot = snapshot;
-    this._finished = !keepPollingRun(run.status);
+    this.finished = !keepPollingRun(run.status);
     this.title.label = `Run ${run.run_name || run.run_id.slice(0, 8)}`;
     this.update();
   }
@@ -489,7 +463,6 @@ export class RunView extends ReactWidget {
   }
 
   private _options: RunView.IOptions;
-  private _poll: Poll;
   private _response: IRunResponse | null = null;
   private _snapshot: IRunSnapshot | null = null;
   private _histories: IMetricHistory[] = [];
@@ -497,7 +470,6 @@ export class RunView extends ReactWidget {
   private _previews = new Map<string, IArtifactPreview>();
   private _selected: string | null = null;
   private _error: string | null = null;
-  private _finished = false;
 }
 
 export namespace RunView {

@@ -6,9 +6,6 @@
  * view, and stops once the job ended and its final state is drawn.
  */
 
-import { Message } from '@lumino/messaging';
-import { Poll } from '@lumino/polling';
-import { ReactWidget } from '@jupyterlab/ui-components';
 import type { Data } from 'plotly.js-dist-min';
 import * as React from 'react';
 
@@ -18,7 +15,8 @@ import { parallelDimensions } from './comparison';
 import { ErrorLine, StatusBadge } from './components';
 import { formatValue } from './format';
 import { stepChartLayout } from './plotly';
-import { keepPollingRun, panelFrequency } from './polling';
+import { keepPollingRun } from './polling';
+import { PollingView } from './pollingview';
 import {
   bestFirst,
   bestSoFar,
@@ -29,40 +27,21 @@ import {
 } from './trials';
 import { TrialsTable } from './trialstable';
 
-export class TrialsView extends ReactWidget {
+export class TrialsView extends PollingView {
   constructor(options: TrialsView.IOptions) {
-    super();
+    super(`nbstudio:trials:${options.runId}`);
     this.runId = options.runId;
     this._options = options;
     this.addClass('nbs-trialsview');
-    this._poll = new Poll({
-      auto: true,
-      factory: () => this._load(),
-      frequency: panelFrequency(),
-      name: `nbstudio:trials:${options.runId}`,
-      standby: () => (this._finished || !this.isVisible ? true : 'when-hidden')
-    });
   }
 
   readonly runId: string;
 
-  dispose(): void {
-    this._poll.dispose();
-    super.dispose();
-  }
-
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
-    if (!this._finished) {
-      void this._poll.refresh();
-    }
-  }
-
   async reload(): Promise<void> {
-    await this._load().catch(() => undefined);
+    await this.load().catch(() => undefined);
   }
 
-  private async _load(): Promise<void> {
+  protected async load(): Promise<void> {
     try {
       this._page = await this._options.api.trials(this.runId);
       this._error = null;
@@ -71,7 +50,7 @@ export class TrialsView extends ReactWidget {
       this.update();
       throw reason;
     }
-    this._finished = !keepPollingRun(this._page.status);
+    this.finished = !keepPollingRun(this._page.status);
     const what = this._page.kind === 'automl' ? 'Leaderboard' : 'Sweep';
     this.title.label = `${what} ${this._page.run_name || this.runId.slice(0, 8)}`;
     this.update();
@@ -102,10 +81,8 @@ export class TrialsView extends ReactWidget {
   }
 
   private _options: TrialsView.IOptions;
-  private _poll: Poll;
   private _page: ITrials | null = null;
   private _error: string | null = null;
-  private _finished = false;
 }
 
 export namespace TrialsView {

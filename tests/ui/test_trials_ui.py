@@ -154,3 +154,36 @@ def test_automl_leaderboard_marks_best_per_estimator(lab, ui):
     page.locator('th[data-column="estimator"]').click()
     expect(rows.first.locator('td[data-column="estimator"]')).to_contain_text(sorted(estimators)[0])
     ui.screenshot("automl-leaderboard-by-estimator")
+
+
+EMPTY_JOB = textwrap.dedent(
+    """
+    import json
+    from nbstudio.session import get_session
+
+    session = get_session()
+    client = session.client()
+    run = client.create_run(
+        session.experiment_id("ui-automl-empty"),
+        run_name="automl-just-started",
+        tags={
+            "nbstudio.kind": "automl",
+            "nbstudio.automl.task": "classification",
+            "nbstudio.automl.primary_metric": "accuracy",
+        },
+    )
+    print(json.dumps({"run_id": run.info.run_id}))
+    """
+)
+
+
+def test_trials_page_without_trials_says_so(lab, ui):
+    made = json.loads(lab.python(EMPTY_JOB).stdout.strip().splitlines()[-1])
+    ui.command("nbstudio:open-trials", {"runId": made["run_id"], "name": "automl-just-started"})
+    page = ui.page.locator(f'.nbs-trials-page[data-run-id="{made["run_id"]}"]')
+    # rule: a job that has no trial yet says so, with no chart and no table
+    expect(page.locator(".nbs-trials-empty")).to_have_text("No trials yet.", timeout=20_000)
+    expect(page.locator(".nbs-trials-count")).to_contain_text("0 trials")
+    expect(page.locator(".nbs-trials-charts")).to_have_count(0)
+    expect(page).to_have_attribute("data-status", "RUNNING")
+    ui.screenshot("trials-page-empty")

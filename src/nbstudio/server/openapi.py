@@ -367,6 +367,19 @@ def _query(name: str, schema: dict[str, Any], description: str, explode: bool = 
 
 
 RUN_ID = _path("run_id", "The MLflow run id.", r"^[^/]+$")
+
+
+def _run_action(summary: str) -> dict[str, Any]:
+    return {
+        "post": {
+            "summary": summary,
+            "parameters": [RUN_ID],
+            "requestBody": {"required": False, "content": {JSON: {"schema": RUN_ACTION_BODY}}},
+            "responses": {"200": _answer(_ref("RunMeta")), **_ERRORS},
+        }
+    }
+
+
 DATA_NAME = _path("name", "The data asset's name.", r"^[^/]+$")
 
 PATHS: dict[str, Any] = {
@@ -532,22 +545,8 @@ PATHS: dict[str, Any] = {
             "responses": {"200": _answer(_ref("RunMeta")), **_ERRORS},
         },
     },
-    "/runs/{run_id}/{action}": {
-        "post": {
-            "summary": "Delete a run (MLflow's soft delete) or restore a deleted one",
-            "parameters": [
-                RUN_ID,
-                {
-                    "name": "action",
-                    "in": "path",
-                    "required": True,
-                    "schema": {"enum": ["delete", "restore"]},
-                },
-            ],
-            "requestBody": {"required": False, "content": {JSON: {"schema": RUN_ACTION_BODY}}},
-            "responses": {"200": _answer(_ref("RunMeta")), **_ERRORS},
-        }
-    },
+    "/runs/{run_id}/delete": _run_action("Delete a run (MLflow's soft delete; restore undoes it)"),
+    "/runs/{run_id}/restore": _run_action("Restore a deleted run"),
     "/runs/{run_id}/trials": _get(
         "The trials of a sweep or an AutoML job (404 for any other run)",
         _ref("Trials"),

@@ -37,7 +37,8 @@ ROUTES: list[tuple[str, type[h.NbstudioHandler]]] = [
     (r"runs/(?P<run_id>[^/]+)/models", h.RunModelsHandler),
     (r"runs/(?P<run_id>[^/]+)/models/(?P<model_id>[^/]+)/register", h.RegisterRunModelHandler),
     (r"runs/(?P<run_id>[^/]+)/meta", ra.RunMetaHandler),
-    (r"runs/(?P<run_id>[^/]+)/(?P<action>delete|restore)", ra.RunActionHandler),
+    (r"runs/(?P<run_id>[^/]+)/delete", ra.RunDeleteHandler),
+    (r"runs/(?P<run_id>[^/]+)/restore", ra.RunRestoreHandler),
     (r"runs/(?P<run_id>[^/]+)/trials", ra.RunTrialsHandler),
     (r"experiments/(?P<experiment_id>[^/]+)/deleted-runs", ra.DeletedRunsHandler),
 ]

@@ -13,8 +13,6 @@ import tornado.web
 from nbstudio.server.handlers import NbstudioHandler
 from nbstudio.server.schemas import RUN_ACTION_BODY, RUN_EDIT_BODY
 
-_ACTIONS = {"delete": "delete_run", "restore": "restore_run"}
-
 
 class RunMetaHandler(NbstudioHandler):
     """``GET``: the run's name, lifecycle stage, description and tags; ``PATCH``: edit them."""
@@ -36,18 +34,21 @@ class RunMetaHandler(NbstudioHandler):
         )
 
 
-class RunActionHandler(NbstudioHandler):
-    """``POST runs/<id>/delete`` and ``POST runs/<id>/restore`` (MLflow's soft delete)."""
+class RunDeleteHandler(NbstudioHandler):
+    """``POST runs/<id>/delete``: MLflow's soft delete (`RunRestoreHandler` undoes it)."""
+
+    function = "delete_run"
 
     @tornado.web.authenticated
-    async def post(self, run_id: str, action: str) -> None:
-        function = _ACTIONS.get(action)
-        if function is None:
-            raise tornado.web.HTTPError(
-                400, f"Unknown run action {action[:40]!r}: use delete or restore."
-            )
+    async def post(self, run_id: str) -> None:
         self.json_body(RUN_ACTION_BODY)
-        await self.answer(f"nbstudio.tracking.run_actions:{function}", run_id)
+        await self.answer(f"nbstudio.tracking.run_actions:{self.function}", run_id)
+
+
+class RunRestoreHandler(RunDeleteHandler):
+    """``POST runs/<id>/restore``: a deleted run back among the active ones."""
+
+    function = "restore_run"
 
 
 class DeletedRunsHandler(NbstudioHandler):

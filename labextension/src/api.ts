@@ -289,6 +289,56 @@ export interface IComputeScaleBody {
   max_nodes?: number;
 }
 
+/** `GET/PATCH runs/<id>/meta`: what the run view edits (name, description, tags, deletion). */
+export interface IRunMeta {
+  run_id: string;
+  run_name: string;
+  lifecycle_stage: 'active' | 'deleted' | string;
+  description: string;
+  tags: Record<string, string>;
+}
+
+/** Body of `PATCH runs/<id>/meta` (schema RUN_EDIT_BODY); at least one field. */
+export interface IRunEdit {
+  name?: string;
+  description?: string;
+  set_tags?: Record<string, string>;
+  delete_tags?: string[];
+}
+
+/** One trial of a sweep or AutoML job (`GET runs/<id>/trials`). */
+export interface ITrial {
+  number: number;
+  run_id: string;
+  run_name: string;
+  status: string;
+  /** finished, killed (stopped early by a policy or a limit), failed, running, interrupted. */
+  state: string;
+  terminated_by: string | null;
+  /** The AutoML trial's estimator (FLAML learner); null for a sweep's trial. */
+  estimator: string | null;
+  params: Record<string, string>;
+  metrics: Record<string, number>;
+  value: number | null;
+  primary_metric: IPrimaryMetric | null;
+  start_time: number | null;
+  end_time: number | null;
+}
+
+/** The trials page of a sweep or AutoML job. */
+export interface ITrials {
+  run_id: string;
+  run_name: string;
+  experiment_id: string;
+  status: string;
+  kind: 'sweep' | 'automl';
+  goal: 'maximize' | 'minimize';
+  primary_metric: string;
+  /** The params searched (a sweep's space; every param of an AutoML job's trials). */
+  space: string[];
+  trials: ITrial[];
+}
+
 /** Query of `GET runs`. */
 export interface IRunsQuery {
   experiment_id: string;
@@ -431,5 +481,37 @@ export class NbstudioAPI {
 
   runData(runId: string): Promise<IRunData> {
     return this.get(`runs/${encodeURIComponent(runId)}/data`);
+  }
+
+  runMeta(runId: string): Promise<IRunMeta> {
+    return this.get(`runs/${encodeURIComponent(runId)}/meta`);
+  }
+
+  /** Rename a run, set its description, add or remove tags (`PATCH runs/<id>/meta`). */
+  editRun(runId: string, edit: IRunEdit): Promise<IRunMeta> {
+    return requestAPI<IRunMeta>(
+      `runs/${encodeURIComponent(runId)}/meta`,
+      this.serverSettings,
+      { method: 'PATCH', body: JSON.stringify(edit) }
+    );
+  }
+
+  /** Delete (MLflow's soft delete) or restore a run (`POST runs/<id>/<action>`). */
+  runAction(runId: string, action: 'delete' | 'restore'): Promise<IRunMeta> {
+    return requestAPI<IRunMeta>(
+      `runs/${encodeURIComponent(runId)}/${action}`,
+      this.serverSettings,
+      { method: 'POST', body: JSON.stringify({}) }
+    );
+  }
+
+  deletedRuns(experimentId: string): Promise<{ runs: IRunSummary[] }> {
+    return this.get(
+      `experiments/${encodeURIComponent(experimentId)}/deleted-runs`
+    );
+  }
+
+  trials(runId: string): Promise<ITrials> {
+    return this.get(`runs/${encodeURIComponent(runId)}/trials`);
   }
 }

@@ -15,6 +15,7 @@ import { PanelModel } from './model';
 import { monitorStatusPlugin } from './monitorstatus';
 import { RunView } from './runview';
 import { Sidebar, SidebarCommands } from './sidebar';
+import { TrialsView } from './trialsview';
 
 /** Command ids of the plugin. */
 namespace CommandIDs {
@@ -23,6 +24,7 @@ namespace CommandIDs {
   export const openRun = SidebarCommands.openRun;
   export const compareSelected = SidebarCommands.compareSelected;
   export const compareExperiment = SidebarCommands.compareExperiment;
+  export const openTrials = SidebarCommands.openTrials;
 }
 
 /** The id of the side panel (and of its tab in the left sidebar). */
@@ -63,6 +65,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     };
     const openRun = (runId: string): void =>
       void app.commands.execute(CommandIDs.openRun, { runId });
+    const openTrials = (runId: string, name: string): void =>
+      void app.commands.execute(CommandIDs.openTrials, { runId, name });
     const compare = (runs: readonly IRunSummary[], label: string): void => {
       const content = new CompareView({ runs, openRun, api });
       views.add(content, `nbstudio-compare-${Private.nextId()}`, label);
@@ -76,33 +80,56 @@ const plugin: JupyterFrontEndPlugin<void> = {
       label: 'Refresh the nbstudio panel',
       execute: () => model.refreshNow()
     });
-    app.commands.addCommand(CommandIDs.openRun, {
-      label: 'Open nbstudio run',
-      describedBy: {
-        args: {
-          type: 'object',
-          properties: { runId: { type: 'string' }, name: { type: 'string' } }
+    /** A command opening one view per run (revealed when already open). */
+    const addRunCommand = (
+      id: string,
+      label: string,
+      prefix: string,
+      make: (runId: string) => Widget
+    ): void => {
+      app.commands.addCommand(id, {
+        label,
+        describedBy: {
+          args: {
+            type: 'object',
+            properties: { runId: { type: 'string' }, name: { type: 'string' } }
+          }
+        },
+        execute: args => {
+          const runId = String(args.runId);
+          const viewId = `nbstudio-${prefix}-${runId}`;
+          if (!views.reveal(viewId)) {
+            const name =
+              typeof args.name === 'string' && args.name
+                ? args.name
+                : runId.slice(0, 8);
+            const title = prefix === 'run' ? 'Run' : 'Trials';
+            views.add(make(runId), viewId, `${title} ${name}`);
+          }
         }
-      },
-      execute: args => {
-        const runId = String(args.runId);
-        const id = `nbstudio-run-${runId}`;
-        if (!views.reveal(id)) {
-          const content = new RunView({
-            api,
-            runId,
-            openRun,
-            openNotebook,
-            serverRoot
-          });
-          const name =
-            typeof args.name === 'string' && args.name
-              ? args.name
-              : runId.slice(0, 8);
-          views.add(content, id, `Run ${name}`);
-        }
-      }
-    });
+      });
+    };
+    addRunCommand(
+      CommandIDs.openRun,
+      'Open nbstudio run',
+      'run',
+      runId =>
+        new RunView({
+          api,
+          runId,
+          openRun,
+          openNotebook,
+          serverRoot,
+          openTrials,
+          onChanged: () => void model.refreshNow()
+        })
+    );
+    addRunCommand(
+      CommandIDs.openTrials,
+      'Open the trials page of an nbstudio sweep or AutoML job',
+      'trials',
+      runId => new TrialsView({ api, runId, openRun })
+    );
     app.commands.addCommand(CommandIDs.compareSelected, {
       label: 'Compare selected nbstudio runs',
       isEnabled: () => model.selected.size >= 2,

@@ -172,7 +172,11 @@ export class PanelModel {
       }
       if (result.status === 'fulfilled') {
         const page = result.value;
-        const kept = entry.runs.slice(page.runs.length);
+        // A last page holds every run left: runs beyond it were deleted (or no longer match).
+        const kept =
+          page.next_page_token === null
+            ? []
+            : entry.runs.slice(page.runs.length);
         const fresh = new Set(page.runs.map(r => r.run_id));
         entry.runs = [...page.runs, ...kept.filter(r => !fresh.has(r.run_id))];
         if (entry.runs.length <= page.runs.length) {

@@ -5,15 +5,13 @@
  * and stops polling once the run has ended and its final state is drawn.
  */
 
-import { Message } from '@lumino/messaging';
-import { Poll } from '@lumino/polling';
-import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import {
   IArtifactEntry,
   IArtifactPreview,
   IMetricHistory,
+  IRunMeta,
   IRunResponse,
   IRunSummary,
   NbstudioAPI
@@ -29,15 +27,13 @@ import {
 } from './components';
 import { formatBytes, formatDuration, formatTime, runDuration } from './format';
 import { RunDataSection } from './rundata';
+import { DeleteRestore, RunDescription, RunName, TagEditor } from './runedit';
 import { RunModelsSection } from './runmodels';
+import { isSystemMetric, splitSystemKeys } from './systemmetrics';
 import { RunTags } from './tagsection';
 import { notebookContentsPath } from './paths';
-import {
-  IRunSnapshot,
-  keepPollingRun,
-  needsHistoryRefresh,
-  panelFrequency
-} from './polling';
+import { IRunSnapshot, keepPollingRun, needsHistoryRefresh } from './polling';
+import { PollingView } from './pollingview';
 
 /** Most metric charts drawn for one run. */
 const MAX_CHARTS = 12;
@@ -50,24 +46,18 @@ export const AUTO_PREVIEW = ['cell.py', 'outputs/log.txt', 'error.txt'];
 
 /** Tags hidden in the overview because they repeat what is shown elsewhere. */
 const HIDDEN_TAGS = new Set([
+  'mlflow.note.content',
   'mlflow.runName',
   'mlflow.parentRunId',
   'mlflow.log-model.history'
 ]);
 
-export class RunView extends ReactWidget {
+export class RunView extends PollingView {
   constructor(options: RunView.IOptions) {
-    super();
+    super(`nbstudio:run:${options.runId}`);
     this.runId = options.runId;
     this._options = options;
     this.addClass('nbs-runview');
-    this._poll = new Poll({
-      auto: true,
-      factory: () => this._load(),
-      frequency: panelFrequency(),
-      name: `nbstudio:run:${options.runId}`,
-      standby: () => (this._finished || !this.isVisible ? true : 'when-hidden')
-    });
   }
 
   readonly runId: string;
@@ -77,26 +67,14 @@ export class RunView extends ReactWidget {
     return this._response;
   }
 
-  dispose(): void {
-    this._poll.dispose();
-    super.dispose();
-  }
-
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
-    if (!this._finished) {
-      void this._poll.refresh();
-    }
-  }
-
   /** Read the run again, now (the refresh button; works after polling stopped too). */
   async reload(): Promise<void> {
     this._snapshot = null;
     this._previews.delete('outputs/log.txt');
-    await this._load().catch(() => undefined);
+    await this.load().catch(() => undefined);
   }
 
-  private async _load(): Promise<void> {
+  protected async load(): Promise<void> {
     const api = this._options.api;
     let response: IRunResponse;
     try {
@@ -112,7 +90,12 @@ export class RunView extends ReactWidget {
       status: run.status,
       metrics: { ...run.metrics }
     };
-    const tasks: Promise<void>[] = [];
+    const tasks: Promise<void>[] = [
+      api
+        .runMeta(this.runId)
+        .then(meta => void (this._meta = meta))
+        .catch(() => undefined)
+    ];
     if (needsHistoryRefresh(this._snapshot, snapshot)) {
       tasks.push(this._loadHistories(api, run));
     }
@@ -122,7 +105,7 @@ export class RunView extends ReactWidget {
     await Promise.all(tasks);
     this._response = response;
     this._snapshot = snapshot;
-    this._finished = !keepPollingRun(run.status);
+    this.finished = !keepPollingRun(run.status);
     this.title.label = `Run ${run.run_name || run.run_id.slice(0, 8)}`;
     this.update();
   }
@@ -131,7 +114,11 @@ export class RunView extends ReactWidget {
     api: NbstudioAPI,
     run: IRunSummary
   ): Promise<void> {
-    const keys = chartKeys(run).slice(0, MAX_CHARTS);
+    const { model, system } = splitSystemKeys(chartKeys(run));
+    const keys = [
+      ...model.slice(0, MAX_CHARTS),
+      ...system.slice(0, MAX_CHARTS)
+    ];
     const histories = await Promise.all(
       keys.map(key =>
         api.metricHistory(this.runId, key, CHART_POINTS).catch(() => null)
@@ -164,6 +151,15 @@ export class RunView extends ReactWidget {
           .catch(() => undefined)
       )
     );
+  }
+
+  /** After an edit, delete or restore: draw the run as it is now, and tell the panel. */
+  private _changed(meta: IRunMeta): void {
+    this._meta = meta;
+    this.title.label = `Run ${meta.run_name || meta.run_id.slice(0, 8)}`;
+    this.update();
+    void this.reload();
+    this._options.onChanged?.();
   }
 
   private _select(path: string): void {
@@ -205,6 +201,19 @@ export class RunView extends ReactWidget {
     const tags = Object.fromEntries(
       Object.entries(run.tags).filter(([key]) => !HIDDEN_TAGS.has(key))
     );
+    const meta = this._meta?.run_id === run.run_id ? this._meta : null;
+    const editProps = {
+      api: this._options.api,
+      onChanged: (changed: IRunMeta) => this._changed(changed)
+    };
+    const trialsKind =
+      run.tags['nbstudio.sweep'] === 'true'
+        ? 'sweep'
+        : run.tags['nbstudio.kind'] === 'automl'
+          ? 'automl'
+          : null;
+    const system = this._histories.filter(h => isSystemMetric(h.key));
+    const modelHistories = this._histories.filter(h => !isSystemMetric(h.key));
     return (
       <div
         className="nbs-view"
@@ -213,14 +222,34 @@ export class RunView extends ReactWidget {
       >
         <div className="nbs-view-header">
           <StatusBadge status={run.status} />
-          <h2>{run.run_name || run.run_id}</h2>
+          {meta ? (
+            <RunName {...editProps} meta={meta} />
+          ) : (
+            <h2>{run.run_name || run.run_id}</h2>
+          )}
+          {trialsKind && this._options.openTrials && (
+            <button
+              className="jp-Button jp-mod-styled nbs-open-trials"
+              onClick={() =>
+                this._options.openTrials?.(run.run_id, run.run_name)
+              }
+            >
+              {trialsKind === 'automl' ? 'Leaderboard' : 'Sweep page'}
+            </button>
+          )}
           <button
             className="jp-Button jp-mod-styled"
             onClick={() => void this.reload()}
           >
             Refresh
           </button>
+          {meta && meta.lifecycle_stage !== 'deleted' && (
+            <DeleteRestore {...editProps} meta={meta} />
+          )}
         </div>
+        {meta && meta.lifecycle_stage === 'deleted' && (
+          <DeleteRestore {...editProps} meta={meta} />
+        )}
         <ErrorLine error={this._error} />
         <section className="nbs-overview">
           <h3>Overview</h3>
@@ -285,6 +314,7 @@ export class RunView extends ReactWidget {
               )}
             </tbody>
           </table>
+          {meta && <RunDescription {...editProps} meta={meta} />}
           <h4>Params</h4>
           <KeyValueTable values={run.params} empty="No params." />
           <RunTags
@@ -293,6 +323,13 @@ export class RunView extends ReactWidget {
             runNames={Object.fromEntries(
               children.map(c => [c.run_id, c.run_name])
             )}
+            editor={
+              meta
+                ? userTags => (
+                    <TagEditor {...editProps} meta={meta} tags={userTags} />
+                  )
+                : undefined
+            }
           />
         </section>
         <RunDataSection
@@ -307,16 +344,26 @@ export class RunView extends ReactWidget {
         />
         <section className="nbs-metrics">
           <h3>Metrics</h3>
-          {this._histories.length === 0 ? (
+          {modelHistories.length === 0 ? (
             <div className="nbs-note">No metrics logged yet.</div>
           ) : (
             <div className="nbs-charts">
-              {this._histories.map(history => (
+              {modelHistories.map(history => (
                 <MetricChart key={history.key} history={history} />
               ))}
             </div>
           )}
         </section>
+        {system.length > 0 && (
+          <section className="nbs-system-metrics">
+            <h3>System metrics</h3>
+            <div className="nbs-charts">
+              {system.map(history => (
+                <MetricChart key={history.key} history={history} />
+              ))}
+            </div>
+          </section>
+        )}
         <EvaluationPlots
           api={this._options.api}
           runId={run.run_id}
@@ -416,14 +463,13 @@ export class RunView extends ReactWidget {
   }
 
   private _options: RunView.IOptions;
-  private _poll: Poll;
   private _response: IRunResponse | null = null;
   private _snapshot: IRunSnapshot | null = null;
   private _histories: IMetricHistory[] = [];
+  private _meta: IRunMeta | null = null;
   private _previews = new Map<string, IArtifactPreview>();
   private _selected: string | null = null;
   private _error: string | null = null;
-  private _finished = false;
 }
 
 export namespace RunView {
@@ -436,6 +482,10 @@ export namespace RunView {
     openNotebook: (path: string) => void;
     /** The server's root folder (absolute), to map absolute notebook paths to contents paths. */
     serverRoot: string | null;
+    /** Open the trials page of a sweep or AutoML job (its parent run). */
+    openTrials?: (runId: string, name: string) => void;
+    /** Called after the run was renamed, edited, deleted or restored (the panel refreshes). */
+    onChanged?: () => void;
   }
 }
 

@@ -23,6 +23,7 @@ import {
   StatusBadge
 } from './components';
 import { DataSection } from './datasection';
+import { DeletedRuns } from './deletedruns';
 import { EndpointsSection } from './endpointsection';
 import { formatBytes, formatTime, formatValue } from './format';
 import { PanelModel } from './model';
@@ -33,6 +34,7 @@ export namespace SidebarCommands {
   export const openRun = 'nbstudio:open-run';
   export const compareSelected = 'nbstudio:compare-selected';
   export const compareExperiment = 'nbstudio:compare-experiment';
+  export const openTrials = 'nbstudio:open-trials';
 }
 
 /** The nbstudio side panel widget. */
@@ -310,6 +312,15 @@ function ExperimentRow(
               Load more runs
             </button>
           )}
+          <DeletedRuns
+            api={model.api}
+            experimentId={experiment.experiment_id}
+            refreshKey={experiment.run_count}
+            openRun={(runId, name) =>
+              void commands.execute(SidebarCommands.openRun, { runId, name })
+            }
+            onRestored={() => void model.refreshNow()}
+          />
         </div>
       )}
     </li>
@@ -516,6 +527,18 @@ function SweepsSection(props: IViewProps): JSX.Element {
                 <span className="nbs-note">
                   {sweep.goal} {sweep.primary_metric}
                 </span>
+                <button
+                  className="nbs-link-button nbs-open-trials"
+                  title="Open the sweep's page: trials, best so far, parallel coordinates"
+                  onClick={() =>
+                    void commands.execute(SidebarCommands.openTrials, {
+                      runId: sweep.run_id,
+                      name: sweep.run_name
+                    })
+                  }
+                >
+                  trials
+                </button>
               </div>
               <progress
                 className="nbs-progress"

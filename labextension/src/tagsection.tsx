@@ -13,6 +13,8 @@ export function RunTags(props: {
   openRun: (runId: string) => void;
   /** Names of runs the tags may point at (a sweep's trials), by run id. */
   runNames?: Record<string, string>;
+  /** Draws the user's tags editable (the run view's tag editor); a plain table otherwise. */
+  editor?: (userTags: Record<string, string>) => JSX.Element;
 }): JSX.Element {
   const groups = React.useMemo(() => groupTags(props.tags), [props.tags]);
   const systemCount = Object.keys(groups.system).length;
@@ -48,7 +50,11 @@ export function RunTags(props: {
         </div>
       )}
       <h4>Tags</h4>
-      <KeyValueTable values={groups.user} empty="No tags." />
+      {props.editor ? (
+        props.editor(groups.user)
+      ) : (
+        <KeyValueTable values={groups.user} empty="No tags." />
+      )}
       {systemCount > 0 && (
         <details className="nbs-system-tags">
           <summary>system ({systemCount})</summary>

@@ -12,7 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 import nbstudio
-from nbstudio.server.schemas import BODY_SCHEMAS, REGISTER_MODEL_BODY
+from nbstudio.server.schemas import (
+    BODY_SCHEMAS,
+    REGISTER_MODEL_BODY,
+    RUN_ACTION_BODY,
+    RUN_EDIT_BODY,
+)
 
 JSON = "application/json"
 
@@ -318,6 +323,48 @@ SCHEMAS: dict[str, Any] = {
         },
         {"context": STRING},
     ),
+    "RunMeta": _object(
+        "IRunMeta",
+        {
+            "run_id": STRING,
+            "run_name": STRING,
+            "lifecycle_stage": STRING,
+            "description": STRING,
+            "tags": {"type": "object", "additionalProperties": STRING},
+        },
+    ),
+    "Trial": _object(
+        "ITrial",
+        {
+            "number": INT,
+            "run_id": STRING,
+            "run_name": STRING,
+            "status": STRING,
+            "state": STRING,
+            "terminated_by": _nullable(STRING),
+            "estimator": _nullable(STRING),
+            "params": {"type": "object", "additionalProperties": STRING},
+            "metrics": {"type": "object", "additionalProperties": _nullable(NUMBER)},
+            "value": _nullable(NUMBER),
+            "primary_metric": _nullable(_ref("PrimaryMetric")),
+            "start_time": TIME,
+            "end_time": TIME,
+        },
+    ),
+    "Trials": _object(
+        "ITrials",
+        {
+            "run_id": STRING,
+            "run_name": STRING,
+            "experiment_id": STRING,
+            "status": STRING,
+            "kind": {"enum": ["sweep", "automl"]},
+            "goal": {"enum": ["maximize", "minimize"]},
+            "primary_metric": STRING,
+            "space": {"type": "array", "items": STRING},
+            "trials": {"type": "array", "items": _ref("Trial")},
+        },
+    ),
     "RunData": _object(
         "IRunData",
         {
@@ -376,6 +423,19 @@ def _query(name: str, schema: dict[str, Any], description: str, explode: bool = 
 
 
 RUN_ID = _path("run_id", "The MLflow run id.", r"^[^/]+$")
+
+
+def _run_action(summary: str) -> dict[str, Any]:
+    return {
+        "post": {
+            "summary": summary,
+            "parameters": [RUN_ID],
+            "requestBody": {"required": False, "content": {JSON: {"schema": RUN_ACTION_BODY}}},
+            "responses": {"200": _answer(_ref("RunMeta")), **_ERRORS},
+        }
+    }
+
+
 DATA_NAME = _path("name", "The data asset's name.", r"^[^/]+$")
 
 PATHS: dict[str, Any] = {
@@ -528,6 +588,31 @@ PATHS: dict[str, Any] = {
             "responses": {"200": _answer({"type": "object"}), **_ERRORS},
         }
     },
+    "/runs/{run_id}/meta": {
+        **_get(
+            "A run's name, lifecycle stage (active or deleted), description and tags",
+            _ref("RunMeta"),
+            [RUN_ID],
+        ),
+        "patch": {
+            "summary": "Rename a run, set its description, add or remove tags",
+            "parameters": [RUN_ID],
+            "requestBody": {"required": True, "content": {JSON: {"schema": RUN_EDIT_BODY}}},
+            "responses": {"200": _answer(_ref("RunMeta")), **_ERRORS},
+        },
+    },
+    "/runs/{run_id}/delete": _run_action("Delete a run (MLflow's soft delete; restore undoes it)"),
+    "/runs/{run_id}/restore": _run_action("Restore a deleted run"),
+    "/runs/{run_id}/trials": _get(
+        "The trials of a sweep or an AutoML job (404 for any other run)",
+        _ref("Trials"),
+        [RUN_ID],
+    ),
+    "/experiments/{experiment_id}/deleted-runs": _get(
+        "An experiment's deleted runs, newest first (at most 500)",
+        _list_of("runs", "RunSummary", "IDeletedRunsAnswer"),
+        [_path("experiment_id", "The MLflow experiment id.", r"^[^/]+$")],
+    ),
     "/openapi.json": {
         "get": {
             "summary": "This document",

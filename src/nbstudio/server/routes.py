@@ -11,6 +11,7 @@ from typing import Any
 from jupyter_server.utils import url_path_join
 
 from nbstudio.server import handlers as h
+from nbstudio.server import run_action_handlers as ra
 
 API_PREFIX = "nbstudio/api"
 
@@ -35,6 +36,11 @@ ROUTES: list[tuple[str, type[h.NbstudioHandler]]] = [
     (r"runs/(?P<run_id>[^/]+)/state", h.RunStateHandler),
     (r"runs/(?P<run_id>[^/]+)/models", h.RunModelsHandler),
     (r"runs/(?P<run_id>[^/]+)/models/(?P<model_id>[^/]+)/register", h.RegisterRunModelHandler),
+    (r"runs/(?P<run_id>[^/]+)/meta", ra.RunMetaHandler),
+    (r"runs/(?P<run_id>[^/]+)/delete", ra.RunDeleteHandler),
+    (r"runs/(?P<run_id>[^/]+)/restore", ra.RunRestoreHandler),
+    (r"runs/(?P<run_id>[^/]+)/trials", ra.RunTrialsHandler),
+    (r"experiments/(?P<experiment_id>[^/]+)/deleted-runs", ra.DeletedRunsHandler),
 ]
 
 

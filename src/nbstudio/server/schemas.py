@@ -73,3 +73,34 @@ REGISTER_MODEL_BODY: dict[str, Any] = {
     "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 256}},
     "description": "Register a model the run logged as a new version of the model NAME.",
 }
+
+
+# -- run actions (nbstudio.tracking.run_actions; MLflow's limits) ------------------------------
+_TAG_KEY = {"type": "string", "minLength": 1, "maxLength": 250}
+_TAG_VALUE = {"type": "string", "maxLength": 8000}
+
+#: Body of ``PATCH runs/<id>/meta``: any of a new name, a description, tags to set or remove.
+RUN_EDIT_BODY: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "minProperties": 1,
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 250},
+        "description": {
+            **_TAG_VALUE,
+            "description": "MLflow's mlflow.note.content tag; empty removes it.",
+        },
+        "set_tags": {
+            "type": "object",
+            "maxProperties": 100,
+            "propertyNames": _TAG_KEY,
+            "additionalProperties": _TAG_VALUE,
+        },
+        "delete_tags": {"type": "array", "maxItems": 100, "items": _TAG_KEY},
+    },
+    "description": "Rename a run, set its description, add or remove tags "
+    "(mlflow.* and nbstudio.* keys are refused).",
+}
+
+#: Body of ``POST runs/<id>/delete`` and ``POST runs/<id>/restore``.
+RUN_ACTION_BODY: dict[str, Any] = empty_body("Delete (soft, as MLflow) or restore a run.")

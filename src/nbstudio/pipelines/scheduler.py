@@ -94,9 +94,14 @@ class Scheduler:
                 handle.cancel("interrupted")
             for executor in self._executors.values():
                 executor.close()
-        for state in self.states.values():
+        for name in self.graph.steps:  # in call order: upstream steps come first
+            state = self.states[name]
             if state.state == "pending":
-                state.state = "not-started"
+                blocked = any(
+                    self.states[up].state in ("failed", "skipped")
+                    for up in self.graph.steps[name].upstream
+                )
+                state.state = "skipped" if blocked else "not-started"
         return self.states
 
     def _limit(self) -> int:

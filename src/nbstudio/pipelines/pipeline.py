@@ -71,6 +71,11 @@ class PipelineRun:
     def __repr__(self) -> str:
         return self.summary()
 
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<div><code>{html.escape(self.summary())}</code></div>{self.show().to_svg()}"
+
 
 class Pipeline:
     """A pipeline function; calling it outside a pipeline builds and runs nothing by itself."""

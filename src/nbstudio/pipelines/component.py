@@ -81,7 +81,7 @@ class Component:
         bound.apply_defaults()
         step = building.add(self, dict(bound.arguments))
         handles = tuple(graph.Handle(step.name, name) for name in self.outputs)
-        return handles[0] if self.outputs == (graph.SINGLE,) else handles
+        return handles[0] if len(handles) == 1 else handles
 
     def run_body(self, arguments: dict[str, Any]) -> dict[str, Any]:
         """Run the function on real values; returns output name -> value."""
@@ -100,8 +100,8 @@ class Component:
 
 def split_outputs(name: str, outputs: tuple[str, ...], returned: Any) -> dict[str, Any]:
     """The body's return value as output name -> value, checked against the declaration."""
-    if outputs == (graph.SINGLE,):
-        return {graph.SINGLE: returned}
+    if len(outputs) == 1:  # one output, named or not: the value itself
+        return {outputs[0]: returned}
     if isinstance(returned, dict):
         values = [returned.get(n, _MISSING) for n in outputs]
     elif isinstance(returned, tuple | list) and len(returned) == len(outputs):

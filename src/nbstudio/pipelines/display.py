@@ -11,7 +11,7 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
-NODE_W, NODE_H, GAP_X, GAP_Y, PAD = 170, 46, 60, 22, 12
+NODE_W, NODE_H, GAP_X, GAP_Y, PAD = 196, 46, 56, 22, 12
 COLOURS = {
     "pending": "#f3f2f1",
     "running": "#cfe4fa",
@@ -86,7 +86,7 @@ class GraphView:
             state = (self.states or {}).get(step["name"], "pending")
             fill = COLOURS.get(state, "#f3f2f1")
             border = BORDERS.get(state, "#8a8886")
-            label = step["name"] if len(step["name"]) <= 22 else step["name"][:21] + "…"
+            label = step["name"] if len(step["name"]) <= 26 else step["name"][:25] + "…"
             sub = state if self.states else ", ".join(step["outputs"])
             if state == "reused":
                 sub = "♻ reused"
@@ -104,6 +104,10 @@ class GraphView:
 
     def _repr_svg_(self) -> str:
         return self.to_svg()
+
+    def _repr_html_(self) -> str:
+        # Inline, so the page can read the steps (JupyterLab shows image/svg+xml as an <img>).
+        return f'<div class="nbstudio-pipeline-graph">{self.to_svg()}</div>'
 
     def __repr__(self) -> str:
         lines = [self.title or "pipeline"]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import tempfile
 from typing import Any
 
 from mlflow.exceptions import MlflowException
@@ -38,12 +36,9 @@ def step_states(session: Session, parent_run_id: str) -> dict[str, dict[str, Any
 
 
 def graph_of(session: Session, parent_run_id: str) -> dict[str, Any]:
-    client = session.client()
     try:
-        with tempfile.TemporaryDirectory(prefix="nbstudio-graph-") as tmp:
-            path = client.download_artifacts(parent_run_id, recording.GRAPH_FILE, tmp)
-            with open(path, encoding="utf-8") as fh:
-                return json.load(fh)
+        uri = session.client().get_run(parent_run_id).info.artifact_uri
+        return recording.read_json_artifact(uri, recording.GRAPH_FILE)
     except (MlflowException, OSError, ValueError):
         raise PipelineError(f"run {parent_run_id} has no readable graph.json") from None
 

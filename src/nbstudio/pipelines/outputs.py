@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import pickle
 import tempfile
 from dataclasses import dataclass
@@ -31,15 +32,31 @@ class OutputRef:
 
     def load(self) -> Any:
         """Read the output back (downloads it from the run's artifact store)."""
-        local = _local_path(self.artifact_uri)
-        if local is not None:  # a local store: read in place, no copy
-            return read(local / self.path)
-        with tempfile.TemporaryDirectory(prefix="nbstudio-input-") as tmp:
-            local = get_artifact_repository(self.artifact_uri).download_artifacts(self.path, tmp)
-            return read(Path(local))
+        return with_artifact(self.artifact_uri, self.path, read)
 
     def to_json(self) -> dict[str, str]:
         return {"run_id": self.run_id, "path": self.path, "digest": self.digest}
+
+
+def with_artifact(artifact_uri: str, path: str, reader: Any) -> Any:
+    """``reader(local path)`` of one artifact: read in place from a local store, else downloaded
+    to a temporary folder (without MLflow's progress bar, which would be a widget per read)."""
+    local = _local_path(artifact_uri)
+    if local is not None:
+        return reader(local / path)
+    from mlflow.environment_variables import MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR
+
+    saved = os.environ.get(MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR.name)
+    os.environ[MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR.name] = "false"
+    try:
+        with tempfile.TemporaryDirectory(prefix="nbstudio-artifact-") as tmp:
+            found = get_artifact_repository(artifact_uri).download_artifacts(path, tmp)
+            return reader(Path(found))
+    finally:
+        if saved is None:
+            os.environ.pop(MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR.name, None)
+        else:
+            os.environ[MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR.name] = saved
 
 
 def _local_path(artifact_uri: str) -> Path | None:

@@ -10,20 +10,21 @@ from __future__ import annotations
 
 import graphlib
 import sys
-import time
+import threading
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from nbstudio.compute.executor import Executor, TrialHandle, executor_for
+from nbstudio.compute.records import LOCAL
 from nbstudio.pipelines import keys, recording
 from nbstudio.pipelines.graph import Graph, Handle, Step, handles_in
 from nbstudio.pipelines.outputs import OutputRef
 from nbstudio.pipelines.step_run import StepOutcome, StepTask, run_step
 from nbstudio.session import Session
 
-_POLL = 0.005
+_POLL = 0.05  # remote steps: how often their handles are polled
 
 
 @dataclass
@@ -67,6 +68,8 @@ class Scheduler:
         self._executors: dict[str | None, Executor] = {}
         self._running: dict[str, tuple[TrialHandle, StepTask, keys.StepKey]] = {}
         self.failed: str | None = None
+        # Set by local steps as they end, so the loop wakes at once; remote ones are polled.
+        self._wake = threading.Event()
 
     # -- the loop ------------------------------------------------------------------------------
     def run(self) -> dict[str, StepState]:
@@ -112,7 +115,8 @@ class Scheduler:
             done = [name for name, (handle, _, _) in self._running.items() if handle.done()]
             if done:
                 return done
-            time.sleep(_POLL)
+            self._wake.wait(_POLL)
+            self._wake.clear()
 
     # -- one step ------------------------------------------------------------------------------
     def _start(self, name: str) -> bool:
@@ -193,9 +197,13 @@ class Scheduler:
             params=_params(step),
             recipe=step_key.recipe,
             # Output capture swaps sys.stdout: only one step at a time in this process may do it.
-            capture_output=executor.target != "local" or self._limit() == 1,
+            capture_output=executor.target != LOCAL or self._limit() == 1,
         )
-        self._running[step.name] = (executor.submit(run_step, task), task, step_key)
+        if executor.target == LOCAL:
+            handle = executor.submit(_run_and_wake, task, self._wake)
+        else:
+            handle = executor.submit(run_step, task)
+        self._running[step.name] = (handle, task, step_key)
 
     def _refs(self, value: Any) -> Any:
         if isinstance(value, Handle):
@@ -226,6 +234,13 @@ class Scheduler:
         state.state = "failed"
         self.failed = self.failed or name
         return True
+
+
+def _run_and_wake(task: StepTask, wake: threading.Event) -> StepOutcome:
+    try:
+        return run_step(task)
+    finally:
+        wake.set()
 
 
 def _params(step: Step) -> dict[str, Any]:

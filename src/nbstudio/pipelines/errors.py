@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from nbstudio.errors import NbstudioError
+from nbstudio.errors import NbstudioError, NotFoundError
 
 
 class PipelineError(NbstudioError):
     """A pipeline cannot be built, run, resumed or compared."""
+
+
+class PipelineNotFound(PipelineError, NotFoundError):
+    """No pipeline run with that id in this workspace (HTTP 404)."""
 
 
 class StepFailed(PipelineError):

@@ -20,7 +20,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
 from nbstudio.pipelines import outputs
-from nbstudio.pipelines.errors import PipelineError
+from nbstudio.pipelines.errors import PipelineError, PipelineNotFound
 from nbstudio.session import Session
 from nbstudio.tracking import context
 
@@ -217,9 +217,9 @@ def step_runs(session: Session, parent_run_id: str) -> list[Any]:
     try:
         parent = client.get_run(parent_run_id)
     except MlflowException:
-        raise PipelineError(f"no run {parent_run_id!r} in this workspace") from None
+        raise PipelineNotFound(f"no run {parent_run_id[:64]!r} in this workspace") from None
     if TAG_PIPELINE not in parent.data.tags:
-        raise PipelineError(f"run {parent.info.run_name!r} ({parent_run_id}) is not a pipeline")
+        raise PipelineNotFound(f"run {parent.info.run_name!r} ({parent_run_id}) is not a pipeline")
     runs = client.search_runs(
         [parent.info.experiment_id],
         filter_string=f"tags.`{MLFLOW_PARENT_RUN_ID}` = '{parent_run_id}'",

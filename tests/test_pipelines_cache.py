@@ -196,3 +196,41 @@ def test_keys_are_equal_across_processes_with_different_hash_seeds(tmp_path: Pat
         found.append(json.loads(out.stdout.strip().splitlines()[-1]))
     assert found[0]["classify"]
     assert found[0] == found[1] == found[2]
+
+
+def test_a_data_asset_input_counts_by_its_version_digest(shell, workspace: Path):
+    import nbstudio.data as data
+
+    frame = pd.DataFrame({"a": [1, 2, 3]})
+    frame.to_csv("asset.csv", index=False)
+    data.create("grapes", "asset.csv", copy=True)
+    shell.run_cell(
+        "@nbstudio.component\ndef read(ref):\n    return ref\n\n"
+        "@nbstudio.pipeline\ndef assets(ref='grapes@latest'):\n    return read(ref)\n"
+    )
+    pipeline = shell.user_ns["assets"]
+
+    def key(ref: str) -> str | None:
+        return graph_keys(pipeline.build(ref=ref), None)["read"].key
+
+    first, latest = key("grapes@1"), key("grapes@latest")
+    assert (
+        graph_keys(pipeline.build(ref="grapes@1"), None)["read"].recipe["inputs"]["ref"]["kind"]
+        == "data-asset"
+    )
+    frame.assign(a=[1, 2, 4]).to_csv("asset.csv", index=False)
+    data.create("grapes", "asset.csv", copy=True)
+    # rule: a new version changes what @latest means, not what @1 means
+    assert key("grapes@1") == first
+    assert key("grapes@latest") != latest
+
+
+def test_an_empty_folder_input_runs_uncached_with_the_reason(shell, workspace: Path):
+    (workspace / "empty").mkdir()
+    shell.run_cell(
+        "@nbstudio.component\ndef scan(folder):\n    return folder\n\n"
+        "@nbstudio.pipeline\ndef folders(folder='empty'):\n    return scan(folder)\n"
+    )
+    found = graph_keys(shell.user_ns["folders"].build(), None)["scan"]
+    assert found.key is None
+    assert "is empty" in found.reason

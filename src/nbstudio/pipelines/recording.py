@@ -121,16 +121,14 @@ def _candidates(
 ) -> list[tuple[str, str, str | None]]:
     """(run id, artifact uri, reused_from) of the newest FINISHED step runs with ``key``.
 
-    On SQLite the tracking module's fast reader answers from primary-key indexes (MLflow's own
-    search scans a subquery: ~70 ms in a store of a few hundred runs, growing with the store).
+    On SQLite the tracking module's SQL reader asks the tag table first (MLflow's own search
+    scans a subquery: ~70 ms in a store of a few hundred runs, growing with the store).
     """
     from nbstudio.tracking.browse import _reader
 
-    flt = f"tags.`{TAG_KEY}` = '{key}' and attributes.status = 'FINISHED'"
-    order = ["attributes.start_time DESC"]
     reader = _reader(session)
     if reader is not None:
-        ids, _ = reader.search_run_ids([experiment_id], flt, order, 20, 0)
+        ids = reader.run_ids_tagged(experiment_id, TAG_KEY, key, "FINISHED", 20)
         records = reader.load_runs(ids, tag_keys=[TAG_REUSED_FROM])
         # A reuse record points at the run that executed the step: read those in the same way.
         origins = [r.tags[TAG_REUSED_FROM] for r in records if TAG_REUSED_FROM in r.tags]
@@ -139,6 +137,8 @@ def _candidates(
             if origin.status == "FINISHED":
                 executed.setdefault(origin.run_id, origin)
         return [(r.run_id, r.artifact_uri or "", None) for r in executed.values()]
+    flt = f"tags.`{TAG_KEY}` = '{key}' and attributes.status = 'FINISHED'"
+    order = ["attributes.start_time DESC"]
     found = session.client().search_runs([experiment_id], flt, order_by=order, max_results=20)
     return [(r.info.run_id, r.info.artifact_uri, r.data.tags.get(TAG_REUSED_FROM)) for r in found]
 

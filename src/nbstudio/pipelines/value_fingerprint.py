@@ -65,8 +65,12 @@ def _frame_digest(value: Any) -> str:
 
 def _path_digest(path: Path) -> str:
     from nbstudio.data.digest import local_manifest
+    from nbstudio.data.errors import DataError
 
-    return local_manifest(path).digest
+    try:
+        return local_manifest(path).digest
+    except DataError as exc:  # an empty folder, a file written right now, ...
+        raise Unfingerprintable(str(exc)) from None
 
 
 def _asset(text: str) -> dict[str, Any] | None:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import nbstudio
+from fuzz_helpers import count, failure, fuzz_settings
 from nbstudio.pipelines.display import GraphView
 
 CELL = """
@@ -139,3 +142,52 @@ def test_help(shell, capsys):
     assert result.error_in_exec is None
     out = capsys.readouterr().out
     assert "%pipeline why RUN_A RUN_B" in out
+
+
+HOSTILE = st.one_of(
+    st.sampled_from(["0", "-1", "1e308", "nan", "'a'", "[]", "{1, 2}", "[" * 50, "None"]),
+    st.sampled_from(["demo", "RATE", "helper", "make", "nbstudio", "__import__", "x.y", "a b"]),
+    st.text(max_size=15),
+)
+OPTIONS = st.lists(
+    st.one_of(
+        st.builds(lambda k, v: f"-p {k}={v}", st.sampled_from(["n", "C", "nope", "1x"]), HOSTILE),
+        st.builds(lambda v: f"--max-concurrent {v}", HOSTILE),
+        st.builds(lambda v: f"--rerun {v}", HOSTILE),
+        st.builds(lambda v: f"--resume {v}", HOSTILE),
+        st.builds(lambda v: f"--compute {v}", HOSTILE),
+        st.sampled_from(["--no-cache", "--continue-on-failure", "--no-monitor", "-p", "--"]),
+    ),
+    max_size=3,
+)
+LINES = st.builds(
+    lambda action, names, options: " ".join([action, *names, *options]),
+    st.sampled_from(["run", "show", "runs", "why", "bogus", ""]),
+    st.lists(st.one_of(st.sampled_from(["demo", "RATE", "missing"]), HOSTILE), max_size=2),
+    OPTIONS,
+)
+
+
+def test_fuzz_pipeline_lines(shell, workspace: Path, capsys) -> None:
+    from IPython.core.error import UsageError
+
+    from nbstudio.errors import NbstudioError
+
+    @fuzz_settings(40, share=0.2)
+    @given(line=LINES)
+    def pipeline(line: str) -> None:
+        try:
+            shell.run_line_magic("pipeline", line)
+            outcome = "ok"
+        except BaseException as exc:
+            # rule: a bad line is one line (UsageError or NbstudioError), never another error
+            if not isinstance(exc, UsageError | NbstudioError) or "\n" in str(exc):
+                failure("magics")
+                raise AssertionError(f"%pipeline {line}: {type(exc).__name__}: {exc}") from exc
+            outcome = "error"
+        finally:
+            capsys.readouterr()
+        _no_run_left_running()
+        count("magics", outcome)
+
+    pipeline()

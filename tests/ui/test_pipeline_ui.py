@@ -22,12 +22,12 @@ def split_train_and_test(values: list) -> Outputs["train", "test"]:
 
 @nbstudio.component
 def train_logistic_regression(train: list, C: float = 1.0) -> float:
-    time.sleep(2.0)
+    time.sleep(4.0)
     return sum(train) / len(train) * C
 
 @nbstudio.component
 def train_random_forest(train: list) -> float:
-    time.sleep(2.0)
+    time.sleep(4.0)
     return max(train)
 
 @nbstudio.component
@@ -61,16 +61,20 @@ def test_show_then_run_with_the_live_monitor(lab, ui) -> None:
     graph.first.wait_for(timeout=60_000)
     # rule: the graph is drawn before anything runs, one node per step
     assert graph.count() == 6
-    running = page.locator(f'{RUN_OUTPUT} .nbstudio-status[data-status="RUNNING"]')
+    running = page.locator(
+        f'{RUN_OUTPUT} .nbstudio-monitor-header .nbstudio-status[data-status="RUNNING"]'
+    )
     running.first.wait_for(timeout=60_000)
     page.locator(f"{RUN_OUTPUT} .nbstudio-children-table tr[data-run-id]").first.wait_for(
         timeout=30_000
     )
     page.locator(RUN_OUTPUT).scroll_into_view_if_needed()
     shot = ui.screenshot("1-running")
-    page.locator(f'{RUN_OUTPUT} .nbstudio-status[data-status="FINISHED"]').first.wait_for(
-        timeout=90_000
-    )
+    # rule: while the pipeline runs, its monitor shows it RUNNING with its first steps
+    assert running.count() == 1
+    page.locator(
+        f'{RUN_OUTPUT} .nbstudio-monitor-header .nbstudio-status[data-status="FINISHED"]'
+    ).first.wait_for(timeout=90_000)
     rows = page.locator(f"{RUN_OUTPUT} .nbstudio-children-table tr[data-run-id]")
     # rule: the parent's monitor lists every step as a child run
     assert rows.count() == 6

@@ -49,6 +49,69 @@ SHOW_OUTPUT = ".jp-Notebook .jp-Cell:nth-child(3) .jp-OutputArea"
 RUN_OUTPUT = ".jp-Notebook .jp-Cell:nth-child(4) .jp-OutputArea"
 
 
+MAKE_PIPELINE_RUNS = """
+import nbstudio
+
+@nbstudio.component
+def gather_measurements_from_every_vineyard(n: int) -> list:
+    return list(range(n))
+
+@nbstudio.component
+def average(values: list) -> float:
+    return sum(values) / len(values)
+
+@nbstudio.component
+def unreliable_scoring_service(values: list) -> float:
+    raise ConnectionError("the scoring service did not answer")
+
+@nbstudio.pipeline
+def vineyard_quality_report_with_a_long_name(n=10):
+    return average(gather_measurements_from_every_vineyard(n))
+
+@nbstudio.pipeline
+def scoring(n=10):
+    return unreliable_scoring_service(gather_measurements_from_every_vineyard(n))
+
+runs = [vineyard_quality_report_with_a_long_name.run(n=n) for n in (10, 10, 20)]
+runs.append(scoring.run())
+print(" ".join(r.run_id for r in runs))
+"""
+
+
+def test_panel_lists_pipeline_runs_with_steps_done(lab, ui) -> None:
+    from playwright.sync_api import expect
+
+    panel = ui.open_panel()
+    section = panel.locator('[data-section="pipelines"]')
+    cards = section.locator("li[data-pipeline]")
+    if cards.count() == 0:
+        # rule: an empty workspace says how to make a pipeline instead of an empty list
+        expect(section.locator(".nbs-empty")).to_contain_text("%pipeline run", timeout=15_000)
+        section.scroll_into_view_if_needed()
+        ui.screenshot("pipelines-empty")
+    # From a file, as a notebook's cells would be: a ``python -c`` script has no source to
+    # fingerprint, and its steps would run uncached.
+    (lab.root / "make_pipeline_runs.py").write_text(MAKE_PIPELINE_RUNS)
+    script = "import runpy; runpy.run_path('make_pipeline_runs.py', run_name='__main__')"
+    made = lab.python(script).stdout.split()[-4:]
+    panel.locator(".nbs-icon-button[title='Refresh now']").click()
+    for run_id in made:
+        expect(section.locator(f'li[data-pipeline="{run_id}"]')).to_be_visible(timeout=15_000)
+    full, reused, partly, failed = (section.locator(f'li[data-pipeline="{r}"]') for r in made)
+    # rule: each run shows its state, its steps done of all, and how many were reused
+    expect(full).to_contain_text("2/2 steps done · 0 reused")
+    expect(reused).to_contain_text("2/2 steps done · 2 reused")
+    expect(partly).to_contain_text("2/2 steps done · 0 reused")
+    expect(failed).to_contain_text("FAILED")
+    expect(failed).to_contain_text("failed at unreliable_scoring_service")
+    expect(failed).to_contain_text("1/2 steps done · 1 reused")
+    section.scroll_into_view_if_needed()
+    shot = ui.screenshot("pipelines-panel")
+    keep = Path("/tmp/nbstudio-pipeline-shots")
+    keep.mkdir(exist_ok=True)
+    shutil.copyfile(shot, keep / shot.name)
+
+
 def test_show_then_run_with_the_live_monitor(lab, ui) -> None:
     lab.write_notebook(
         "pipeline_ui.ipynb",

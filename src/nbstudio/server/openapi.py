@@ -208,6 +208,7 @@ SCHEMAS: dict[str, Any] = {
     "Endpoint": _object("IEndpoint", {"name": STRING}),
     "PipelineRun": {
         "type": "object",
+        "x-ts-interface": "IPipelineRun",
         "required": ["run_id", "pipeline", "status", "steps_done", "steps_total"],
         "properties": {
             "run_id": STRING,

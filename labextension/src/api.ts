@@ -169,6 +169,21 @@ export interface ISweep {
   start_time: number | null;
 }
 
+/** A pipeline run: a parent run tagged nbstudio.pipeline (see nbstudio.pipelines.history). */
+export interface IPipelineRun {
+  run_id: string;
+  run_name: string | null;
+  pipeline: string;
+  status: string;
+  start_time: number | null;
+  duration: number | null;
+  steps_done: number;
+  steps_total: number;
+  reused: number;
+  failed_step: string | null;
+  experiment_id: string;
+}
+
 /** An online endpoint; its full shape comes from `nbstudio.endpoints.api.list_endpoints()`. */
 /** An online endpoint (`GET endpoints`; `nbstudio.endpoints.api.list_endpoints`). */
 export interface IEndpoint {
@@ -456,6 +471,10 @@ export class NbstudioAPI {
 
   sweeps(): Promise<{ sweeps: ISweep[] }> {
     return this.get('sweeps');
+  }
+
+  pipelines(): Promise<{ pipelines: IPipelineRun[] }> {
+    return this.get('pipelines');
   }
 
   endpoints(): Promise<{ endpoints: IEndpoint[] }> {

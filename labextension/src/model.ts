@@ -12,6 +12,7 @@ import {
   IDataAsset,
   IEndpoint,
   IExperiment,
+  IPipelineRun,
   IRegisteredModel,
   IRunSummary,
   ISweep,
@@ -76,6 +77,7 @@ export class PanelModel {
   experiments: ISection<IExperiment> = emptySection();
   compute: ISection<IComputeTarget> = emptySection();
   sweeps: ISection<ISweep> = emptySection();
+  pipelines: ISection<IPipelineRun> = emptySection();
   models: ISection<IRegisteredModel> = emptySection();
   endpoints: ISection<IEndpoint> = emptySection();
   data: ISection<IDataAsset> = emptySection();
@@ -123,6 +125,7 @@ export class PanelModel {
       experiments,
       compute,
       sweeps,
+      pipelines,
       models,
       endpoints,
       dataAssets,
@@ -132,6 +135,7 @@ export class PanelModel {
       api.experiments(),
       api.compute(),
       api.sweeps(),
+      api.pipelines(),
       api.models(),
       api.endpoints(),
       api.dataAssets(),
@@ -157,6 +161,11 @@ export class PanelModel {
     );
     this.compute = PanelModel.settle(this.compute, compute, v => v.targets);
     this.sweeps = PanelModel.settle(this.sweeps, sweeps, v => v.sweeps);
+    this.pipelines = PanelModel.settle(
+      this.pipelines,
+      pipelines,
+      v => v.pipelines
+    );
     this.models = PanelModel.settle(this.models, models, v => v.models);
     this.endpoints = PanelModel.settle(
       this.endpoints,

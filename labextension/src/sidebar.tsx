@@ -11,6 +11,7 @@ import * as React from 'react';
 import {
   IComputeTarget,
   IExperiment,
+  IPipelineRun,
   IRegisteredModel,
   IRunSummary,
   ISweep
@@ -25,7 +26,7 @@ import {
 import { DataSection } from './datasection';
 import { DeletedRuns } from './deletedruns';
 import { EndpointsSection } from './endpointsection';
-import { formatBytes, formatTime, formatValue } from './format';
+import { formatBytes, formatDuration, formatTime, formatValue } from './format';
 import { PanelModel } from './model';
 import { RunSearch } from './runsearch';
 
@@ -153,6 +154,13 @@ function PanelView(props: IViewProps): JSX.Element {
           count={model.sweeps.items?.length}
         >
           <SweepsSection {...props} />
+        </Section>
+        <Section
+          name="pipelines"
+          title="Pipelines"
+          count={model.pipelines.items?.length}
+        >
+          <PipelinesSection {...props} />
         </Section>
         <Section
           name="models"
@@ -473,6 +481,69 @@ function ComputeSection(props: IViewProps): JSX.Element {
             </li>
           );
         })}
+      </ul>
+    </>
+  );
+}
+
+function PipelinesSection(props: IViewProps): JSX.Element {
+  const { model, commands } = props;
+  const { pipelines } = model;
+  if (pipelines.items === null) {
+    return pipelines.error ? (
+      <ErrorLine error={pipelines.error} />
+    ) : (
+      <Loading />
+    );
+  }
+  if (!pipelines.items.length) {
+    return (
+      <EmptyState>
+        No pipelines yet. Decorate a function of components with{' '}
+        <code>@nbstudio.pipeline</code> and run it with{' '}
+        <code>%pipeline run NAME</code>: its runs, with their steps done and
+        reused, show here.
+      </EmptyState>
+    );
+  }
+  return (
+    <>
+      <ErrorLine error={pipelines.error} />
+      <ul className="nbs-list">
+        {pipelines.items.map((run: IPipelineRun) => (
+          <li key={run.run_id} className="nbs-card" data-pipeline={run.run_id}>
+            <div className="nbs-row">
+              <StatusBadge status={run.status} />
+              <span
+                className="nbs-name nbs-clickable"
+                title={`Open pipeline run ${run.run_name ?? run.pipeline} (${run.run_id})`}
+                onClick={() =>
+                  void commands.execute(SidebarCommands.openRun, {
+                    runId: run.run_id,
+                    name: run.run_name ?? run.pipeline
+                  })
+                }
+              >
+                {run.run_name ?? run.pipeline}
+              </span>
+              <span className="nbs-note">{formatDuration(run.duration)}</span>
+            </div>
+            <progress
+              className="nbs-progress"
+              max={Math.max(1, run.steps_total)}
+              value={run.steps_done}
+            />
+            <div className="nbs-fields">
+              <span className="nbs-field">
+                {run.steps_done}/{run.steps_total} steps done · {run.reused}{' '}
+                reused
+              </span>
+              {run.failed_step && (
+                <span className="nbs-field">failed at {run.failed_step}</span>
+              )}
+            </div>
+          </li>
+        ))}
       </ul>
     </>
   );

@@ -24,10 +24,14 @@ _LAZY = {
     "get_sweep": ("nbstudio.sweep.results", "get_sweep"),
     "automl": ("nbstudio.automl.api", "automl"),  # the package nbstudio.automl is callable too
     "evaluate": ("nbstudio.evaluation.api", "evaluate"),
+    "component": ("nbstudio.pipelines.component", "component"),
+    "Outputs": ("nbstudio.pipelines.component", "Outputs"),
+    "pipeline": ("nbstudio.pipelines.pipeline", "pipeline"),
+    "notebook_step": ("nbstudio.pipelines.notebook_step", "notebook_step"),
 }
 
 # Subpackages reachable as attributes after a bare ``import nbstudio``: nbstudio.endpoints.invoke.
-_SUBPACKAGES = {"compute", "data", "endpoints"}
+_SUBPACKAGES = {"compute", "data", "endpoints", "pipelines"}
 
 __all__ = ["__version__", "load_ipython_extension", *sorted(_LAZY)]
 

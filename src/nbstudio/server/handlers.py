@@ -268,6 +268,19 @@ class DatastoresHandler(NbstudioHandler):
         await self.answer_list("datastores", "nbstudio.data.catalog:datastores_json")
 
 
+class PipelinesHandler(NbstudioHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        runs = await self.call("nbstudio.pipelines.history:list_runs")
+        self.finish(json.dumps({"pipelines": runs}, allow_nan=False))
+
+
+class PipelineHandler(NbstudioHandler):
+    @tornado.web.authenticated
+    async def get(self, run_id: str) -> None:
+        await self.answer("nbstudio.pipelines.history:run_detail", run_id)
+
+
 class OpenApiHandler(NbstudioHandler):
     """The API's OpenAPI 3 document (the panel's contract; Schemathesis tests against it)."""
 

@@ -266,6 +266,39 @@ SCHEMAS: dict[str, Any] = {
             "last_request": TIME,
         },
     ),
+    "PipelineRun": {
+        "type": "object",
+        "x-ts-interface": "IPipelineRun",
+        "required": ["run_id", "pipeline", "status", "steps_done", "steps_total"],
+        "properties": {
+            "run_id": STRING,
+            "run_name": _nullable(STRING),
+            "pipeline": STRING,
+            "status": STRING,
+            "start_time": TIME,
+            "duration": _nullable(NUMBER),
+            "steps_done": INT,
+            "steps_total": INT,
+            "reused": INT,
+            "failed_step": _nullable(STRING),
+            "experiment_id": STRING,
+        },
+    },
+    "PipelineStep": {
+        "type": "object",
+        "required": ["name", "state", "upstream"],
+        "properties": {
+            "name": STRING,
+            "component": STRING,
+            "state": STRING,
+            "run_id": _nullable(STRING),
+            "upstream": {"type": "array", "items": STRING},
+            "outputs": {"type": "array", "items": STRING},
+            "attempt": INT,
+            "reused_from": _nullable(STRING),
+            "duration": _nullable(NUMBER),
+        },
+    },
     "DataVersion": _object(
         "IDataVersion",
         {
@@ -529,6 +562,37 @@ PATHS: dict[str, Any] = {
         }
     },
     "/sweeps": _get("Sweeps with progress", _list_of("sweeps", "Sweep", "ISweepsAnswer")),
+    "/pipelines": _get(
+        "Pipeline runs (parent runs tagged nbstudio.pipeline), newest first, with step counts",
+        {
+            "type": "object",
+            "required": ["pipelines"],
+            "properties": {"pipelines": {"type": "array", "items": _ref("PipelineRun")}},
+        },
+    ),
+    "/pipelines/{run_id}": _get(
+        "One pipeline run: its graph and each step's state (reused, finished, failed, ...)",
+        {
+            "allOf": [
+                _ref("PipelineRun"),
+                {
+                    "type": "object",
+                    "required": ["graph"],
+                    "properties": {
+                        "graph": {
+                            "type": "object",
+                            "required": ["steps", "edges"],
+                            "properties": {
+                                "steps": {"type": "array", "items": _ref("PipelineStep")},
+                                "edges": {"type": "array", "items": {"type": "object"}},
+                            },
+                        }
+                    },
+                },
+            ]
+        },
+        [RUN_ID],
+    ),
     "/endpoints": _get("Online endpoints", _list_of("endpoints", "Endpoint", "IEndpointsAnswer")),
     "/data": _get(
         "Data assets, each with its latest live version, newest first",

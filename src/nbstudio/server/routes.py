@@ -32,6 +32,8 @@ ROUTES: list[tuple[str, type[h.NbstudioHandler]]] = [
     (r"data/(?P<name>[^/]+)/versions/(?P<version>[^/]+)", h.DataVersionHandler),
     (r"runs/(?P<run_id>[^/]+)/data", h.RunDataHandler),
     (r"datastores", h.DatastoresHandler),
+    (r"pipelines", h.PipelinesHandler),
+    (r"pipelines/(?P<run_id>[^/]+)", h.PipelineHandler),
     (r"openapi\.json", h.OpenApiHandler),
     (r"runs/(?P<run_id>[^/]+)/state", h.RunStateHandler),
     (r"runs/(?P<run_id>[^/]+)/models", h.RunModelsHandler),

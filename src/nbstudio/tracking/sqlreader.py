@@ -226,6 +226,35 @@ class SqlReader:
         return joins, terms
 
     # -- runs ----------------------------------------------------------------------------------
+    def run_ids_tagged(
+        self, experiment_id: str, key: str, value: str, status: str, limit: int
+    ) -> list[str]:
+        """Ids of the newest active runs of an experiment with tag ``key`` = ``value``, ``status``.
+
+        Tag first: one pass over that tag's rows (its primary key starts with the tag's key),
+        where a search filter checks every run of the experiment (pipeline cache look-ups).
+        """
+        try:
+            experiment = int(experiment_id)
+        except ValueError:
+            return []
+        stmt = (
+            sa.select(SqlRun.run_uuid)
+            .select_from(SqlTag)
+            .join(SqlRun, SqlRun.run_uuid == SqlTag.run_uuid)
+            .where(
+                SqlTag.key == key,
+                SqlTag.value == value,
+                SqlRun.experiment_id == experiment,
+                SqlRun.status == status,
+                SqlRun.lifecycle_stage == "active",
+            )
+            .order_by(SqlRun.start_time.desc())
+            .limit(limit)
+        )
+        with self.store.ManagedSessionMaker() as session:
+            return list(session.execute(stmt).scalars())
+
     def load_runs(
         self, run_ids: Sequence[str], tag_keys: Sequence[str] | None = None
     ) -> list[RunRecord]:

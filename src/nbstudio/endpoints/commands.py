@@ -51,7 +51,6 @@ from nbstudio.endpoints.routing import check_mirror, check_traffic, share
 from nbstudio.endpoints.views import EndpointInfo, Text, alive, info, records, table, workspace
 from nbstudio.endpoints.workers import START_TIMEOUT
 from nbstudio.resources import supervisor
-from nbstudio.tracking.filters import equals
 
 SERVER_START_TIMEOUT = 60.0
 APPLY_TIMEOUT = 60.0
@@ -174,6 +173,8 @@ def resolve_model(reference: str) -> ResolvedModel:
             name, number = ref.rsplit("/", 1)
             version = client.get_model_version(name, number)
         else:
+            from nbstudio.tracking.filters import equals  # not at import: %load_ext stays light
+
             name = ref
             versions = client.search_model_versions(equals("name", name))
             if not versions:

@@ -25,6 +25,8 @@ def _all_pages(search: Any, **kwargs: Any) -> list[Any]:
 def list_models_json(session: Session | None = None) -> dict[str, Any]:
     """``{"models": [...]}``: every registered model (by name), its versions newest first."""
     session = session or get_session()
+    if not session.store_exists():
+        return {"models": []}
     session.workspace  # noqa: B018 - opens the store and points the registry at it
     client = session.client()
     models = _all_pages(client.search_registered_models, max_results=1000)

@@ -10,7 +10,7 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export MLFLOW_SERVER_ENABLE_JOB_EXECUTION := false
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: install lab test lint ts-test pytest browser-tests chromium docs-pictures bench clean
+.PHONY: install lab test lint ts-test pytest browser-tests chromium postgresql docs-pictures bench clean
 
 install: $(STAMP)
 
@@ -31,11 +31,16 @@ lab: install
 chromium:
 	@test -x $(CHROMIUM) || { apt-get update -q && apt-get install -y -q chromium; }
 
+# The tracking, monitor and panel-API tests also run on a throwaway PostgreSQL cluster
+# (tests/postgres_helpers.py starts it from Debian's binaries under /usr/lib/postgresql/*/bin).
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -q && apt-get install -y -q postgresql; }
+
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
 
-pytest: install
+pytest: install postgresql
 	$(PY) -m pytest tests --ignore=tests/ui $(PYTEST_ARGS)
 
 # The side panel's TypeScript: prettier + eslint, then jest unit tests of its pure logic.

@@ -61,3 +61,12 @@ def pytest_terminal_summary(terminalreporter) -> None:
         terminalreporter.section("fuzz counts")
         for line in helpers.summary_lines():
             terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster for the session (`postgres_helpers`); its base URI."""
+    from postgres_helpers import postgres_cluster
+
+    with postgres_cluster() as uri:
+        yield uri

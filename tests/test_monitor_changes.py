@@ -1,4 +1,4 @@
-"""The change cursor behind live monitors, on the real store (embedded SQLite and a server)."""
+"""The change cursor behind live monitors, on real stores: embedded SQLite, PostgreSQL, a server."""
 
 from __future__ import annotations
 
@@ -18,6 +18,20 @@ from nbstudio.errors import RunError
 from nbstudio.session import get_session
 from nbstudio.tracking import RunSpec, TrackedRun
 from nbstudio.tracking.changes import ChangeCursor, changes_since, logged_models
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def workspace(workspace: Path, request: pytest.FixtureRequest) -> Path:
+    """Every test here runs on the embedded SQLite store and on a PostgreSQL database."""
+    if request.param == "postgresql":
+        from nbstudio.session import reset_session
+        from postgres_helpers import new_database
+
+        uri = new_database(request.getfixturevalue("postgres"))
+        (workspace / "nbstudio.toml").write_text(f'tracking_uri = "{uri}"\n')
+        reset_session()
+    return workspace
+
 
 # Logs 3 batches of 40 "loss" points (steps 0..119) and 3 "lr" points without steps, with pauses,
 # to run sys.argv[1], through MLflow's own client from another process.
@@ -185,7 +199,7 @@ def server_workspace(tmp_path: Path, workspace: Path, monkeypatch: pytest.Monkey
     )
     uri = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded machine takes over a minute
         while True:
             try:
                 if httpx.get(f"{uri}/health", timeout=1).status_code == 200:

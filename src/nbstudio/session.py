@@ -55,6 +55,14 @@ class Session:
         """
         return self._workspace or workspace.resolve(self._start)
 
+    def store_exists(self) -> bool:
+        """False while the workspace's SQLite store was never created (a folder the panel is
+        merely opened on): reads then answer empty and create nothing, no ``.nbstudio/``."""
+        if self._workspace is not None:
+            return True
+        ws = self.located_workspace()
+        return not ws.is_sqlite or store.sqlite_path(ws.tracking_uri).exists()
+
     def _open(self) -> workspace.Workspace:
         import mlflow
 

@@ -146,9 +146,22 @@ def build_store(root: Path) -> Store:
 
 
 @pytest.fixture(scope="module")
-def populated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+def store_kind() -> str:
+    """The tracking store behind `populated`; a module overrides it to run on PostgreSQL too."""
+    return "sqlite"
+
+
+@pytest.fixture(scope="module")
+def populated(
+    tmp_path_factory: pytest.TempPathFactory, store_kind: str, request: pytest.FixtureRequest
+) -> Iterator[Store]:
     """One populated workspace per test module (building it takes a few seconds)."""
-    with module_workspace(tmp_path_factory.mktemp("panel") / "ws") as root:
+    uri = None
+    if store_kind == "postgresql":
+        from postgres_helpers import new_database
+
+        uri = new_database(request.getfixturevalue("postgres"))
+    with module_workspace(tmp_path_factory.mktemp("panel") / "ws", uri) as root:
         yield build_store(root)
 
 

@@ -8,6 +8,13 @@ import json
 import pytest
 from tornado.httpclient import HTTPClientError
 
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def store_kind(request: pytest.FixtureRequest) -> str:
+    """Every test here runs on the embedded SQLite store and on a PostgreSQL database."""
+    return request.param
+
+
 API = ("nbstudio", "api")
 
 
@@ -41,12 +48,13 @@ def raw_fetch(jp_serverapp, http_server_client, jp_auth_header, jp_base_url):
     return fetch
 
 
-async def test_workspace(jp_fetch, populated) -> None:
+async def test_workspace(jp_fetch, populated, store_kind) -> None:
     body = await get(jp_fetch, "workspace")
-    # Rule: the server's root folder is the workspace, with its own SQLite store.
+    # Rule: the server's root folder is the workspace, with its own SQLite store (or the
+    # database its nbstudio.toml names).
     assert body["root"] == str(populated.root)
-    assert body["embedded_store"] is True
-    assert body["tracking_uri"].startswith("sqlite:///")
+    assert body["embedded_store"] is (store_kind == "sqlite")
+    assert body["tracking_uri"].startswith("sqlite:///" if store_kind == "sqlite" else "postgresql")
     assert set(body) == {
         "root",
         "tracking_uri",

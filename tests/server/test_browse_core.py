@@ -8,6 +8,13 @@ import pytest
 
 from nbstudio.errors import NotFoundError, QueryError
 
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def store_kind(request: pytest.FixtureRequest) -> str:
+    """Every test here runs on the embedded SQLite store and on a PostgreSQL database."""
+    return request.param
+
+
 FILTERS = [
     "",
     "metrics.m0 > 0.5",
@@ -87,9 +94,10 @@ CASES = (
 )
 def test_sql_search_equals_mlflow(session, populated, filter_string, order_by) -> None:
     from nbstudio.tracking import browse
+    from nbstudio.tracking.readers import run_reader
 
-    # Rule: the fast path is the one under test on the embedded store.
-    assert browse._reader(session) is not None
+    # Rule: the fast path is the one under test on the SQL store.
+    assert run_reader(session).name == "sql"
     ours = our_pages(browse, [populated.exp_a], filter_string, order_by, 7, session)
     theirs = client_pages(session.client(), [populated.exp_a], filter_string, order_by, 7)
     # Rule: same runs, same order, same pages as MlflowClient.search_runs (our tokens are opaque).
@@ -100,10 +108,11 @@ def test_sql_search_equals_mlflow(session, populated, filter_string, order_by) -
 
 def test_summaries_equal_mlflow_runs(session, populated) -> None:
     from nbstudio.tracking import browse
+    from nbstudio.tracking.clientreader import record_of
 
     page = browse.search_runs([populated.exp_a], page_size=50, session=session)
     theirs = session.client().search_runs([populated.exp_a], max_results=50)
-    expected = [browse.run_summary(browse._record_from_run(r, browse.SUMMARY_TAGS)) for r in theirs]
+    expected = [browse.run_summary(record_of(r, browse.SUMMARY_TAGS)) for r in theirs]
     # Rule: params, latest metrics (NaN as null), names, parents, durations as MLflow reads them.
     assert page["runs"] == expected
     nan_run = next(r for r in page["runs"] if "m2" in r["metrics"] and r["metrics"]["m2"] is None)
@@ -173,9 +182,12 @@ def test_bad_paging_and_ids(session, populated, kwargs, error) -> None:
         browse.search_runs(session=session, **kwargs)
 
 
-def test_client_path_equals_sql_path(session, populated, monkeypatch) -> None:
+def test_client_path_equals_sql_path(session, populated) -> None:
     """A tracking server is read through MlflowClient: same answers as the SQL path."""
-    from nbstudio.tracking import browse
+    from nbstudio.tracking import browse, readers
+    from nbstudio.tracking.clientreader import ClientReader
+
+    assert readers.run_reader(session).name == "sql"
 
     sql = {
         "experiments": browse.list_experiments(session),
@@ -184,14 +196,17 @@ def test_client_path_equals_sql_path(session, populated, monkeypatch) -> None:
         "history": browse.metric_history(populated.history, "train/loss", 100, session),
         "flat": browse.metric_history(populated.history, "plain", 20, session),
     }
-    monkeypatch.setattr(browse, "_reader", lambda session: None)
-    client = {
-        "experiments": browse.list_experiments(session),
-        "page": browse.search_runs([populated.exp_a], "metrics.m0 > 0.3", ["metrics.m1 DESC"]),
-        "run": browse.get_run(populated.parent, session),
-        "history": browse.metric_history(populated.history, "train/loss", 100, session),
-        "flat": browse.metric_history(populated.history, "plain", 20, session),
-    }
+    readers.use(session, ClientReader(session.client()))
+    try:
+        client = {
+            "experiments": browse.list_experiments(session),
+            "page": browse.search_runs([populated.exp_a], "metrics.m0 > 0.3", ["metrics.m1 DESC"]),
+            "run": browse.get_run(populated.parent, session),
+            "history": browse.metric_history(populated.history, "train/loss", 100, session),
+            "flat": browse.metric_history(populated.history, "plain", 20, session),
+        }
+    finally:
+        readers.use(session, readers.choose(session.client()))
     # Rule: both backends give the same JSON for the same store.
     assert sql == client
 
@@ -213,13 +228,14 @@ def test_experiments_counts_and_activity(session, populated) -> None:
 
 
 def test_metric_history_sql_equals_python_downsampling(session, populated) -> None:
-    from nbstudio.tracking import browse
     from nbstudio.tracking.downsample import downsample_minmax
+    from nbstudio.tracking.readers import run_reader
 
-    reader = browse._reader(session)
-    full = reader.metric_history(populated.history, "train/loss")
+    reader = run_reader(session)
+    assert reader.name == "sql"
+    full = reader.metric_points(populated.history, "train/loss")
     for max_points in (10, 11, 100, 2000):
-        total, points = reader.metric_history_minmax(populated.history, "train/loss", max_points)
+        total, points = reader.metric_history(populated.history, "train/loss", max_points)
         expected = downsample_minmax(full, max_points, value=lambda p: p[2], x=lambda p: p[0])
         # Rule: SQLite's per-bucket picks are exactly the pure function's points.
         assert total == 5000

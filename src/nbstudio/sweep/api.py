@@ -1,7 +1,13 @@
-"""Sweeps as JSON-ready dicts, for the REST API and the side panel (shape: helpers/API.md)."""
+"""Sweeps as JSON-ready dicts, for the REST API and the side panel (shape: README "REST API").
+
+The panel refreshes the list every few seconds. A sweep whose parent run ended never changes
+again, so its summary is kept (per tracking URI) and its trials are not read again: a refresh
+reads the trials of the running sweeps only, whatever the number of sweeps in the store.
+"""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from mlflow.entities import ViewType
@@ -13,6 +19,11 @@ from nbstudio.sweep.results import best_of, count_states
 from nbstudio.sweep.settings import TAG_SWEEP, SweepSettings
 
 MAX_SWEEPS = 100
+_ENDED_KEPT = 10_000
+
+# (tracking URI, parent run id, its status and end time) -> summary: a resumed sweep is read anew.
+_ended: dict[tuple[str, str, str, int | None], dict[str, Any]] = {}
+_ended_lock = threading.Lock()
 
 
 def list_sweeps(
@@ -25,6 +36,8 @@ def list_sweeps(
     None), start_time (ms).
     """
     session = session or get_session()
+    if not session.store_exists():
+        return []
     session.workspace  # noqa: B018 - opens the store
     client = session.client()
     if experiment_id is not None:
@@ -41,12 +54,26 @@ def list_sweeps(
         order_by=["attributes.start_time DESC"],
         max_results=max_results,
     )
+    uri = session.workspace.tracking_uri
     sweeps = []
     for parent in parents:
+        info = parent.info
+        key = (uri, info.run_id, info.status, info.end_time)
+        with _ended_lock:
+            known = _ended.get(key)
+        if known is not None:
+            sweeps.append(dict(known))
+            continue
         try:
-            sweeps.append(sweep_dict(client, parent))
+            summary = sweep_dict(client, parent)
         except SweepError:
             continue  # damaged tags: not shown rather than breaking the whole list
+        sweeps.append(summary)
+        if info.status != "RUNNING":
+            with _ended_lock:
+                if len(_ended) >= _ENDED_KEPT:
+                    _ended.clear()
+                _ended[key] = dict(summary)
     return sweeps
 
 

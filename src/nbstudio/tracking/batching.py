@@ -29,13 +29,10 @@ import mlflow.tracking.fluent as fluent
 from mlflow import MlflowClient
 from mlflow.entities import Metric
 
-try:  # MLflow's own rule for metric names, so a bad name fails in the user's call
-    from mlflow.utils.validation import _validate_metric_name
-except ImportError:  # a later MLflow moved it: the store still refuses bad names when written
+from nbstudio.tracking.mlflow_private import metric_name_validator
 
-    def _validate_metric_name(name: Any, path: str = "name") -> None:
-        return None
-
+# MLflow's own rule for metric names, so a bad name fails in the user's call.
+_validate_metric_name = metric_name_validator()
 
 #: Points written per batch (MLflow's limit for one log_batch call).
 BATCH_SIZE = 1000

@@ -1,9 +1,8 @@
 """What the side panel shows: experiments, pages of runs, one run, a metric chart, an artifact.
 
 Every function returns the JSON-ready dict of the REST API (docs in README "REST API"), so the
-server's handlers only validate and forward. On the workspace's embedded SQLite store the reads go
-through `SqlReader` (same answers as MLflow's search, in milliseconds on 10,000 runs); on a
-tracking server they go through ``MlflowClient``.
+server's handlers only validate and forward. Runs are read through the session's `RunReader`
+(`nbstudio.tracking.readers`): SQL over MLflow's tables or ``MlflowClient``, same answers.
 
 JSON has no NaN or infinity: such metric values are sent as ``null``.
 """
@@ -20,9 +19,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from mlflow.entities import Run, ViewType
+from mlflow.entities import ViewType
 from mlflow.exceptions import MlflowException
-from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST, ErrorCode
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME
 
 import nbstudio
@@ -30,9 +28,8 @@ from nbstudio import pagetoken
 from nbstudio.errors import NotFoundError, QueryError
 from nbstudio.session import Session, get_session
 from nbstudio.tracking.context import TAG_NOTEBOOK
-from nbstudio.tracking.downsample import downsample_minmax
-from nbstudio.tracking.filters import equals
-from nbstudio.tracking.sqlreader import RunRecord, SqlReader, Unsupported
+from nbstudio.tracking.readers import RunReader, run_reader
+from nbstudio.tracking.records import RunRecord
 
 TAG_PRIMARY_METRIC = "nbstudio.primary_metric"
 # The tags a run summary needs; a page of runs loads only these.
@@ -47,44 +44,10 @@ IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".svg"}
 
 
 # -- plumbing ----------------------------------------------------------------------------------
-def _reader(session: Session) -> SqlReader | None:
-    """The fast SQL reader when the store is MLflow's SQLAlchemy store on SQLite, else None."""
-    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
-
-    store = session.client()._tracking_client.store
-    if isinstance(store, SqlAlchemyStore) and store.db_type == "sqlite":
-        return SqlReader(store)
-    return None
-
-
 def _json_float(value: float | None) -> float | None:
     if value is None or not math.isfinite(value):
         return None
     return value
-
-
-def _not_found(exc: MlflowException) -> bool:
-    return exc.error_code == ErrorCode.Name(RESOURCE_DOES_NOT_EXIST)
-
-
-def _record_from_run(run: Run, tag_keys: Sequence[str] | None = None) -> RunRecord:
-    info, data = run.info, run.data
-    tags = dict(data.tags)
-    if tag_keys is not None:
-        tags = {k: v for k, v in tags.items() if k in tag_keys}
-    return RunRecord(
-        run_id=info.run_id,
-        run_name=info.run_name,
-        experiment_id=str(info.experiment_id),
-        status=info.status,
-        start_time=info.start_time,
-        end_time=info.end_time,
-        artifact_uri=info.artifact_uri,
-        lifecycle_stage=info.lifecycle_stage,
-        params=dict(data.params),
-        metrics=dict(data.metrics),
-        tags=tags,
-    )
 
 
 def run_summary(record: RunRecord) -> dict[str, Any]:
@@ -115,7 +78,7 @@ def run_summary(record: RunRecord) -> dict[str, Any]:
 def workspace_info(session: Session | None = None) -> dict[str, Any]:
     """Where the workspace is and which store it uses."""
     session = session or get_session()
-    ws = session.workspace
+    ws = session.located_workspace()  # reading where the workspace is creates nothing
     return {
         "root": str(ws.root),
         "tracking_uri": ws.tracking_uri,
@@ -129,14 +92,12 @@ def workspace_info(session: Session | None = None) -> dict[str, Any]:
 def list_experiments(session: Session | None = None) -> dict[str, Any]:
     """Active experiments with their run counts, newest activity first."""
     session = session or get_session()
+    if not session.store_exists():
+        return {"experiments": []}
     session.workspace  # noqa: B018 - opens the store
-    client = session.client()
-    experiments = _active_experiments(client)
-    reader = _reader(session)
-    if reader is not None:
-        stats = {k: (v.run_count, v.last_activity) for k, v in reader.experiment_stats().items()}
-    else:
-        stats = {e.experiment_id: _client_stats(client, e.experiment_id) for e in experiments}
+    experiments = _active_experiments(session.client())
+    reader = run_reader(session)
+    stats = {k: (v.run_count, v.last_activity) for k, v in reader.experiment_stats().items()}
     rows = []
     for experiment in experiments:
         count, last = stats.get(str(experiment.experiment_id), (0, None))
@@ -164,21 +125,6 @@ def _active_experiments(client: Any) -> list[Any]:
             return found
 
 
-def _client_stats(client: Any, experiment_id: str) -> tuple[int, int | None]:
-    """Run count and last activity through the REST API of a tracking server (paged)."""
-    count, last, token = 0, None, None
-    while True:
-        page = client.search_runs([experiment_id], max_results=1000, page_token=token)
-        for run in page:
-            count += 1
-            for t in (run.info.start_time, run.info.end_time):
-                if t is not None and (last is None or t > last):
-                    last = t
-        token = page.token
-        if not token:
-            return count, last
-
-
 # -- runs --------------------------------------------------------------------------------------
 def _message(exc: BaseException) -> str:
     text = exc.message if isinstance(exc, MlflowException) else str(exc)
@@ -202,48 +148,40 @@ def search_runs(
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise QueryError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}.")
     session = session or get_session()
+    if not session.store_exists():
+        if experiment_ids:
+            raise NotFoundError(f"No experiment with id {experiment_ids[0]!r}.")
+        return {"runs": [], "next_page_token": None}
     session.workspace  # noqa: B018 - opens the store
-    client = session.client()
-    reader = _reader(session)
+    reader = run_reader(session)
     if experiment_ids:
         for experiment_id in experiment_ids:
-            _check_experiment(session, reader, experiment_id)
+            _check_experiment(reader, experiment_id)
         ids = [str(e) for e in experiment_ids]
     else:
-        ids = [e.experiment_id for e in _active_experiments(client)]
+        ids = [e.experiment_id for e in _active_experiments(session.client())]
         if not ids:
             return {"runs": [], "next_page_token": None}
-    filter_string = filter_string or ""
     order = list(order_by or [])
     position = pagetoken.decode(page_token)
-    offset = position["offset"]
-    if reader is not None:
-        try:
-            run_ids, more = reader.search_run_ids(ids, filter_string, order, page_size, offset)
-        except Unsupported:
-            pass
-        except MlflowException as exc:
-            raise QueryError(_bad_search(filter_string, order, exc)) from None
-        else:
-            records = reader.load_runs(run_ids, SUMMARY_TAGS)
-            token = pagetoken.encode(offset=offset + page_size) if more else None
-            return {"runs": [run_summary(r) for r in records], "next_page_token": token}
     try:
-        page = client.search_runs(
+        page = reader.search(
             ids,
-            filter_string,
-            ViewType.ACTIVE_ONLY,
-            max_results=page_size,
-            order_by=order,
-            page_token=position["cursor"],
+            filter_string or "",
+            order,
+            page_size,
+            position["offset"],
+            position["cursor"],
+            SUMMARY_TAGS,
         )
     except MlflowException as exc:
         raise QueryError(_bad_search(filter_string, order, exc)) from None
-    cursor = page.token.decode() if isinstance(page.token, bytes) else page.token
-    return {
-        "runs": [run_summary(_record_from_run(r, SUMMARY_TAGS)) for r in page],
-        "next_page_token": pagetoken.encode(cursor=cursor) if cursor else None,
-    }
+    token = None
+    if page.next_offset is not None:
+        token = pagetoken.encode(offset=page.next_offset)
+    elif page.next_cursor:
+        token = pagetoken.encode(cursor=page.next_cursor)
+    return {"runs": [run_summary(r) for r in page.runs], "next_page_token": token}
 
 
 def _bad_search(filter_string: str, order_by: Sequence[str], exc: MlflowException) -> str:
@@ -253,64 +191,29 @@ def _bad_search(filter_string: str, order_by: Sequence[str], exc: MlflowExceptio
     return f"Invalid {what}: {_message(exc)}"
 
 
-def _check_experiment(session: Session, reader: SqlReader | None, experiment_id: str) -> None:
-    if reader is not None:
-        # The SQL store keys experiments by a 64-bit integer: anything else names none of them.
-        if not _is_sql_id(experiment_id) or not reader.experiment_exists(experiment_id):
-            raise NotFoundError(f"No experiment with id {experiment_id!r}.")
-        return
-    try:
-        session.client().get_experiment(experiment_id)
-    except MlflowException as exc:
-        if _not_found(exc) or exc.error_code == "INVALID_PARAMETER_VALUE":
-            raise NotFoundError(f"No experiment with id {experiment_id!r}.") from None
-        raise
+def _check_experiment(reader: RunReader, experiment_id: str) -> None:
+    if not reader.experiment_exists(experiment_id):
+        raise NotFoundError(f"No experiment with id {experiment_id!r}.")
 
 
-def _is_sql_id(value: str) -> bool:
-    return value.isascii() and value.isdigit() and int(value) < 2**63
-
-
-def _load_run(session: Session, reader: SqlReader | None, run_id: str) -> RunRecord:
-    if reader is not None:
-        found = reader.load_runs([run_id])
-        if not found:
-            raise NotFoundError(f"No run with id {run_id!r}.")
-        return found[0]
-    try:
-        return _record_from_run(session.client().get_run(run_id))
-    except MlflowException as exc:
-        if _not_found(exc) or exc.error_code == "INVALID_PARAMETER_VALUE":
-            raise NotFoundError(f"No run with id {run_id!r}.") from None
-        raise
+def _load_run(reader: RunReader, run_id: str) -> RunRecord:
+    record = reader.load_run(run_id)
+    if record is None:
+        raise NotFoundError(f"No run with id {run_id!r}.")
+    return record
 
 
 def get_run(run_id: str, session: Session | None = None) -> dict[str, Any]:
     """One run with all its tags, its artifacts (recursive, at most 500) and its child runs."""
     session = session or get_session()
     session.workspace  # noqa: B018 - opens the store
-    reader = _reader(session)
-    record = _load_run(session, reader, run_id)
+    reader = run_reader(session)
+    record = _load_run(reader, run_id)
     run = run_summary(record)
     run["tags"] = dict(sorted(record.tags.items()))
     run["notebook"] = record.tags.get(TAG_NOTEBOOK)
     run["source_name"] = record.tags.get("mlflow.source.name")
-    children = search_runs(
-        [record.experiment_id],
-        equals(f"tags.`{MLFLOW_PARENT_RUN_ID}`", run_id),
-        page_size=MAX_PAGE_SIZE,
-        session=session,
-    )
-    child_runs = children["runs"]
-    while children["next_page_token"] and len(child_runs) < MAX_CHILDREN:
-        children = search_runs(
-            [record.experiment_id],
-            equals(f"tags.`{MLFLOW_PARENT_RUN_ID}`", run_id),
-            page_size=MAX_PAGE_SIZE,
-            page_token=children["next_page_token"],
-            session=session,
-        )
-        child_runs.extend(children["runs"])
+    child_runs = [run_summary(r) for r in reader.child_runs(run_id, SUMMARY_TAGS)]
     return {"run": run, "artifacts": _list_artifacts(record), "children": child_runs}
 
 
@@ -400,37 +303,16 @@ def metric_history(
         raise QueryError(f"max_points must be between 10 and 10000, got {max_points}.")
     session = session or get_session()
     session.workspace  # noqa: B018 - opens the store
-    reader = _reader(session)
-    if reader is not None:
-        total, kept = reader.metric_history_minmax(run_id, key, max_points)
-        if not total:
-            _load_run(session, reader, run_id)  # a 404 if the run is unknown
-    else:
-        _load_run(session, reader, run_id)
-        history = session.client().get_metric_history(run_id, key)
-        points = sorted((m.step, m.timestamp, m.value) for m in history)
-        total = len(points)
-        kept = downsample_minmax(points, max_points, value=_third, x=_first)
-        if len({p[0] for p in kept}) == 1:  # one step for all: the time is the axis
-            kept = downsample_minmax(points, max_points, value=_third, x=_second)
+    reader = run_reader(session)
+    total, kept = reader.metric_history(run_id, key, max_points)
+    if not total:
+        _load_run(reader, run_id)  # a 404 if the run is unknown
     return {
         "key": key,
         "total_points": total,
         "downsampled": len(kept) < total,
         "points": [{"step": s, "timestamp": t, "value": _json_float(v)} for s, t, v in kept],
     }
-
-
-def _first(point: tuple[int, int, float]) -> int:
-    return point[0]
-
-
-def _second(point: tuple[int, int, float]) -> int:
-    return point[1]
-
-
-def _third(point: tuple[int, int, float]) -> float:
-    return point[2]
 
 
 # -- artifacts ---------------------------------------------------------------------------------
@@ -462,7 +344,7 @@ def artifact_preview(run_id: str, path: str, session: Session | None = None) -> 
     clean = _clean_artifact_path(path)
     session = session or get_session()
     session.workspace  # noqa: B018 - opens the store
-    record = _load_run(session, _reader(session), run_id)
+    record = _load_run(run_reader(session), run_id)
     if not record.artifact_uri:
         raise NotFoundError(f"Run {run_id} has no artifact {clean!r}.")
     local = _local_root(record.artifact_uri)

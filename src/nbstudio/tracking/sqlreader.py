@@ -9,7 +9,8 @@ SQLite can answer from its primary-key indexes: correlated ``EXISTS`` for filter
 join for ordering, the run ids of one page first and their params/metrics/tags afterwards.
 
 Results (order, offset page tokens, NaN handling, ``run_name`` matching the ``mlflow.runName`` tag)
-are those of ``MlflowClient.search_runs``; tests compare both on the same store. Filters this module
+are those of ``MlflowClient.search_runs``; tests compare both on the same store, on SQLite and on
+PostgreSQL. Filters this module
 does not translate (dataset filters) raise `Unsupported`, and the caller asks MLflow instead. No
 index or table is added to the store, so plain MLflow and ``mlflow db upgrade`` are unaffected.
 """
@@ -17,7 +18,6 @@ index or table is added to the store, so plain MLflow and ``mlflow db upgrade`` 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,49 +26,45 @@ from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.store.tracking.dbmodels.models import (
     SqlExperiment,
     SqlLatestMetric,
-    SqlMetric,
     SqlParam,
     SqlRun,
     SqlTag,
 )
-from mlflow.utils.mlflow_tags import MLFLOW_RUN_NAME
+from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME
 from mlflow.utils.search_utils import SearchUtils
 from sqlalchemy.orm import aliased
 
+from nbstudio.tracking import mlflow_private, sqlchanges, sqlhistory
+from nbstudio.tracking.records import (
+    MAX_CHILDREN,
+    ChangeCursor,
+    ChildRun,
+    ExperimentStats,
+    MetricPoint,
+    RunChanges,
+    RunPage,
+    RunRecord,
+    Unsupported,
+)
 
-class Unsupported(Exception):
-    """A search this reader does not translate; MLflow's own search must answer it."""
-
-
-@dataclass
-class RunRecord:
-    """The parts of a run the panel shows, read from either this reader or MlflowClient."""
-
-    run_id: str
-    run_name: str | None
-    experiment_id: str
-    status: str
-    start_time: int | None
-    end_time: int | None
-    artifact_uri: str | None
-    lifecycle_stage: str
-    params: dict[str, str] = field(default_factory=dict)
-    metrics: dict[str, float] = field(default_factory=dict)
-    tags: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class ExperimentStats:
-    run_count: int
-    last_activity: int | None
+#: The dialects of MLflow's SQL store this reader is tested on.
+DIALECTS = ("sqlite", "postgresql")
 
 
 class SqlReader:
-    """Read-only queries on the tables of an MLflow ``SqlAlchemyStore`` (SQLite dialect)."""
+    """Read-only queries on the tables of an MLflow ``SqlAlchemyStore`` (SQLite, PostgreSQL).
+
+    Each read opens a connection of MLflow's own engine (its pool, its SQLite pragmas) and lets
+    SQLAlchemy's errors through: `nbstudio.tracking.readers` turns any of them into a switch to
+    the client reader.
+    """
+
+    name = "sql"
 
     def __init__(self, store: Any) -> None:
         self.store = store
-        self.dialect = store._get_dialect()
+        self.dialect = mlflow_private.sql_dialect(store)
+        self._charts = sqlhistory.ChartCache()
 
     # -- experiments ---------------------------------------------------------------------------
     def experiment_stats(self) -> dict[str, ExperimentStats]:
@@ -83,7 +79,7 @@ class SqlReader:
             .where(SqlRun.lifecycle_stage == "active")
             .group_by(SqlRun.experiment_id)
         )
-        with self.store.ManagedSessionMaker() as session:
+        with self.store.engine.connect() as session:
             rows = session.execute(stmt).all()
         stats = {}
         for experiment_id, count, started, ended in rows:
@@ -92,12 +88,11 @@ class SqlReader:
         return stats
 
     def experiment_exists(self, experiment_id: str) -> bool:
-        try:
-            number = int(experiment_id)
-        except ValueError:
+        if not _is_sql_id(experiment_id):
             return False
+        number = int(experiment_id)
         stmt = sa.select(SqlExperiment.experiment_id).where(SqlExperiment.experiment_id == number)
-        with self.store.ManagedSessionMaker() as session:
+        with self.store.engine.connect() as session:
             return session.execute(stmt).first() is not None
 
     # -- search --------------------------------------------------------------------------------
@@ -131,7 +126,7 @@ class SqlReader:
             .offset(offset)
             .limit(max_results + 1)
         )
-        with self.store.ManagedSessionMaker() as session:
+        with self.store.engine.connect() as session:
             ids = list(session.execute(stmt).scalars())
         return ids[:max_results], len(ids) > max_results
 
@@ -220,7 +215,7 @@ class SqlReader:
                 )
             seen.add((key_type, key))
             terms.extend([rank, column if ascending else column.desc()])
-        if (SearchUtils._ATTRIBUTE_IDENTIFIER, "start_time") not in seen:
+        if (mlflow_private.attribute_identifier(), "start_time") not in seen:
             terms.append(SqlRun.start_time.desc())
         terms.append(SqlRun.run_uuid)
         return joins, terms
@@ -263,7 +258,7 @@ class SqlReader:
         if not run_ids:
             return []
         ids = list(run_ids)
-        with self.store.ManagedSessionMaker() as session:
+        with self.store.engine.connect() as session:
             runs = session.execute(
                 sa.select(
                     SqlRun.run_uuid,
@@ -306,100 +301,76 @@ class SqlReader:
                 record.run_name = record.tags.get(MLFLOW_RUN_NAME)
         return [records[i] for i in ids if i in records]
 
-    def metric_history(self, run_id: str, key: str) -> list[tuple[int, int, float]]:
-        """Every ``(step, timestamp, value)`` of one metric, ordered as MLflow samples it."""
+    def load_run(self, run_id: str) -> RunRecord | None:
+        found = self.load_runs([run_id])
+        return found[0] if found else None
+
+    def search(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str,
+        order_by: Sequence[str],
+        page_size: int,
+        offset: int,
+        cursor: str | None,
+        tag_keys: Sequence[str] | None = None,
+    ) -> RunPage:
+        """One page of active runs with ``tag_keys`` only (`RunReader.search`)."""
+        ids = [e for e in experiment_ids if _is_sql_id(e)]
+        if not ids:
+            return RunPage([])
+        run_ids, more = self.search_run_ids(ids, filter_string, order_by, page_size, offset)
+        return RunPage(self.load_runs(run_ids, tag_keys), offset + page_size if more else None)
+
+    def child_runs(
+        self, parent_run_id: str, tag_keys: Sequence[str] | None = None
+    ) -> list[RunRecord]:
+        """Active child runs of a run, newest first (at most `MAX_CHILDREN`)."""
         stmt = (
-            sa.select(SqlMetric.step, SqlMetric.timestamp, SqlMetric.value, SqlMetric.is_nan)
-            .where(SqlMetric.run_uuid == run_id, SqlMetric.key == key)
-            .order_by(*_HISTORY_ORDER)
+            sa.select(SqlTag.run_uuid)
+            .join(SqlRun, SqlRun.run_uuid == SqlTag.run_uuid)
+            .where(
+                SqlTag.key == MLFLOW_PARENT_RUN_ID,
+                SqlTag.value == parent_run_id,
+                SqlRun.lifecycle_stage == "active",
+            )
+            .order_by(SqlRun.start_time.desc(), SqlRun.run_uuid)
+            .limit(MAX_CHILDREN)
         )
-        with self.store.ManagedSessionMaker() as session:
-            rows = session.execute(stmt).all()
-        return [_point(row) for row in rows]
+        with self.store.engine.connect() as db:
+            ids = list(db.execute(stmt).scalars())
+        return self.load_runs(ids, tag_keys)
 
-    def metric_history_minmax(
-        self, run_id: str, key: str, max_points: int
-    ) -> tuple[int, list[tuple[int, int, float]]]:
-        """(total points, chart points) of one metric, downsampled inside SQLite.
+    # -- metrics -------------------------------------------------------------------------------
+    def metric_points(self, run_id: str, key: str) -> list[MetricPoint]:
+        """Every point of one metric, ordered as MLflow samples it."""
+        with self.store.engine.connect() as db:
+            return sqlhistory.all_points(db, run_id, key)
 
-        Same points as ``downsample_minmax(history, max_points, x=step)``: equal-width step
-        buckets, each giving its lowest and highest point (earliest on ties, NaN last). Fetching
-        100,000 rows into Python costs more than a chart's whole budget; here SQLite walks its
-        (run, key, step) index once per bucket and returns only the ids of the chosen rows. A
-        history logged at a single step (plain ``log_metric``) is cut by time in Python.
+    def metric_history(self, run_id: str, key: str, max_points: int) -> tuple[int, list]:
+        """(total points, chart points) of one metric, downsampled in the database.
+
+        The chart of an ended run is kept (`sqlhistory.ChartCache`): opened again, it costs one
+        primary-key read that checks nothing was logged to it since.
         """
-        where = (SqlMetric.run_uuid == run_id, SqlMetric.key == key)
-        with self.store.ManagedSessionMaker() as session:
+        with self.store.engine.connect() as db:
+            stamp = sqlhistory.stamp(db, run_id, key)
+            found = self._charts.get((run_id, key, max_points), stamp)
+            if found is not None:
+                return found
+            chart = sqlhistory.minmax(db, self.dialect, run_id, key, max_points)
+        self._charts.put((run_id, key, max_points), stamp, chart)
+        return chart
 
-            def scalar(stmt: Any) -> Any:
-                return session.execute(stmt).scalar()
+    # -- the monitors' change feed -------------------------------------------------------------
+    def changes(self, run_id: str, cursor: ChangeCursor) -> RunChanges | None:
+        """What is new in a run since ``cursor`` (None: no such run); see `sqlchanges`."""
+        return sqlchanges.read(self, run_id, cursor)
 
-            total = scalar(sa.select(sa.func.count()).select_from(SqlMetric).where(*where))
-            if total <= max_points:
-                return total, self.metric_history(run_id, key) if total else []
-            # One min() or max() per query: SQLite answers each from the index in O(log n).
-            lo = scalar(sa.select(sa.func.min(SqlMetric.step)).where(*where))
-            hi = scalar(sa.select(sa.func.max(SqlMetric.step)).where(*where))
-            buckets = (max_points - 2) // 2
-            span = hi - lo + 1
-            if lo == hi or span * buckets >= 2**62:  # one step for all, or integer overflow
-                from nbstudio.tracking.downsample import downsample_minmax
-
-                points = self.metric_history(run_id, key)
-                by_time = downsample_minmax(points, max_points, value=_third, x=_second)
-                return len(points), by_time
-            params = {"run": run_id, "key": key, "lo": lo, "span": span, "buckets": buckets}
-            picked = session.execute(_BUCKET_EXTREMES, params).all()
-            ids = sorted({i for row in picked for i in row if i is not None})
-            rows = session.execute(_ROWS_BY_ID, {"ids": ids}).all()
-            ends = [self._end_row(session, where, SqlMetric.step, last) for last in (False, True)]
-        kept = {tuple(r) for r in (*rows, *ends)}
-        return total, [_point(r) for r in sorted(kept)]
-
-    @staticmethod
-    def _end_row(session: Any, where: Sequence[Any], axis: Any, last: bool) -> Any:
-        """The first (or last) point in history order, read from the axis index when possible."""
-        columns = (SqlMetric.step, SqlMetric.timestamp, SqlMetric.value, SqlMetric.is_nan)
-        two = session.execute(
-            sa.select(*columns, axis).where(*where).order_by(axis.desc() if last else axis).limit(2)
-        ).all()
-        if len(two) == 1 or two[0][-1] != two[1][-1]:
-            return two[0][:4]
-        # Several points share the end's step: break the tie as MLflow orders history.
-        order = [c.desc() for c in _HISTORY_ORDER] if last else list(_HISTORY_ORDER)
-        return session.execute(
-            sa.select(*columns).where(*where, axis == two[0][-1]).order_by(*order).limit(1)
-        ).one()
+    def load_children(self, run_ids: list[str]) -> list[ChildRun]:
+        return [ChildRun.of(r) for r in self.load_runs(run_ids, tag_keys=[MLFLOW_RUN_NAME])]
 
 
-# Bucket k of the step axis is [lo + ceil(k * span / buckets), lo + ceil((k + 1) * span / buckets)),
-# as in downsample._by_x_range. For each bucket, two index range scans pick the rowid of its lowest
-# and of its highest point: NaN last, then the earliest point on ties.
-_BUCKET = "FROM metrics WHERE run_uuid = :run AND key = :key AND step >= b.start AND step < b.stop"
-_BUCKET_EXTREMES = sa.text(
-    "WITH RECURSIVE b(k, start, stop) AS ("
-    " SELECT 0, :lo, :lo + (:span + :buckets - 1) / :buckets"
-    " UNION ALL SELECT k + 1, stop, :lo + ((k + 2) * :span + :buckets - 1) / :buckets"
-    " FROM b WHERE k + 1 < :buckets)"
-    f" SELECT (SELECT rowid {_BUCKET} ORDER BY is_nan, value, step, timestamp LIMIT 1),"
-    f" (SELECT rowid {_BUCKET} ORDER BY is_nan, value DESC, step, timestamp LIMIT 1)"
-    " FROM b"
-)
-_ROWS_BY_ID = sa.text(
-    "SELECT step, timestamp, value, is_nan FROM metrics WHERE rowid IN :ids"
-).bindparams(sa.bindparam("ids", expanding=True))
-
-_HISTORY_ORDER = (SqlMetric.step, SqlMetric.timestamp, SqlMetric.value, SqlMetric.is_nan)
-
-
-def _point(row: Sequence[Any]) -> tuple[int, int, float]:
-    step, timestamp, value, is_nan = row
-    return step, timestamp, float("nan") if is_nan else value
-
-
-def _second(point: tuple[int, int, float]) -> int:
-    return point[1]
-
-
-def _third(point: tuple[int, int, float]) -> float:
-    return point[2]
+def _is_sql_id(value: str) -> bool:
+    """The SQL store keys experiments by a 64-bit integer: anything else names none of them."""
+    return value.isascii() and value.isdigit() and int(value) < 2**63

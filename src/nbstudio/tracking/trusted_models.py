@@ -11,9 +11,10 @@ them (models/registry.py). A format given explicitly is still honoured.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from typing import Any
+
+from nbstudio.tracking import mlflow_private
 
 _lock = threading.Lock()
 _depth = 0
@@ -33,13 +34,10 @@ def enter() -> None:
         _depth += 1
         if _depth > 1:
             return
-        with contextlib.suppress(ImportError):
-            import mlflow.sklearn as flavor
-
-            current = getattr(flavor, "_get_default_serialization_format", None)
-            if current is not None and current is not _cloudpickle:  # a later MLflow: leave it
-                _original = current
-                flavor._get_default_serialization_format = _cloudpickle
+        current = mlflow_private.sklearn_default_format()
+        if current is not None and current is not _cloudpickle:  # a later MLflow: leave it
+            _original = current
+            mlflow_private.set_sklearn_default_format(_cloudpickle)
 
 
 def leave() -> None:
@@ -49,8 +47,6 @@ def leave() -> None:
         _depth = max(0, _depth - 1)
         if _depth or _original is None:
             return
-        import mlflow.sklearn as flavor
-
-        if flavor._get_default_serialization_format is _cloudpickle:
-            flavor._get_default_serialization_format = _original
+        if mlflow_private.sklearn_default_format() is _cloudpickle:
+            mlflow_private.set_sklearn_default_format(_original)
         _original = None

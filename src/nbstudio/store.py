@@ -48,7 +48,9 @@ def _prepare_sqlite(workspace: Workspace) -> None:
         except Exception:
             if not copied:
                 raise
-            _forget_engine(workspace.tracking_uri)
+            from nbstudio.tracking.mlflow_private import forget_sql_engine
+
+            forget_sql_engine(workspace.tracking_uri)
             store_template.discard(db)  # a template MLflow refuses: made the usual way instead
             _open_with_mlflow(workspace.tracking_uri, artifact_root)
             copied = False
@@ -65,15 +67,6 @@ def _open_with_mlflow(tracking_uri: str, artifact_root: str) -> None:
     with _quiet("mlflow.store.db.utils", "alembic"):
         store = SqlAlchemyStore(tracking_uri, artifact_root)
     store.engine.dispose()
-
-
-def _forget_engine(tracking_uri: str) -> None:
-    """Close the engine MLflow keeps per database URI, still open on a store it refused."""
-    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
-
-    engine = SqlAlchemyStore._engine_map.pop(tracking_uri, None)
-    if engine is not None:
-        engine.dispose()
 
 
 @contextlib.contextmanager

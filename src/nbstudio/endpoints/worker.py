@@ -236,9 +236,9 @@ def run(sock: socket.socket, source: str, parent: int, log_path: str) -> None:
         format="%(asctime)s %(levelname)s %(message)s",
         force=True,
     )
-    from mlflow.environment_variables import _MLFLOW_IS_IN_SERVING_ENVIRONMENT
+    from nbstudio.tracking.mlflow_private import serving_environment_variable
 
-    os.environ[_MLFLOW_IS_IN_SERVING_ENVIRONMENT.name] = "true"
+    os.environ[serving_environment_variable()] = "true"
     started = time.perf_counter()
     log.info("Loading %s", source)
     try:

@@ -124,9 +124,9 @@ def _candidates(
     On SQLite the tracking module's SQL reader asks the tag table first (MLflow's own search
     scans a subquery: ~70 ms in a store of a few hundred runs, growing with the store).
     """
-    from nbstudio.tracking.browse import _reader
+    from nbstudio.tracking.readers import run_reader
 
-    reader = _reader(session)
+    reader = getattr(run_reader(session), "sql", None)  # the SQL reader, while it is in use
     if reader is not None:
         ids = reader.run_ids_tagged(experiment_id, TAG_KEY, key, "FINISHED", 20)
         records = reader.load_runs(ids, tag_keys=[TAG_REUSED_FROM])

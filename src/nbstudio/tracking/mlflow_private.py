@@ -61,6 +61,16 @@ def set_sklearn_default_format(function: Any) -> None:
     setattr(flavor, SERIALIZATION_HOOK, function)
 
 
+def forget_sql_engine(db_uri: str) -> None:
+    """Close the engine MLflow's SQL store keeps per database URI (still open on a store that
+    MLflow refused to open, which is then removed and made again)."""
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    engine = SqlAlchemyStore._engine_map.pop(db_uri, None)
+    if engine is not None:
+        engine.dispose()
+
+
 def serving_environment_variable() -> str:
     """The environment variable MLflow sets inside its model server (a model reads it)."""
     from mlflow.environment_variables import _MLFLOW_IS_IN_SERVING_ENVIRONMENT

@@ -142,7 +142,8 @@ def restore_run(run_id: str, session: Session | None = None) -> dict[str, Any]:
 def deleted_runs(experiment_id: str, session: Session | None = None) -> dict[str, Any]:
     """``{"runs": [RunSummary...]}``: the experiment's deleted runs, newest first (at most 500),
     as MLflow's "Deleted" view lists them."""
-    from nbstudio.tracking.browse import _record_from_run, run_summary
+    from nbstudio.tracking.browse import run_summary
+    from nbstudio.tracking.clientreader import record_of
 
     client = _client(session)
     try:
@@ -157,4 +158,4 @@ def deleted_runs(experiment_id: str, session: Session | None = None) -> dict[str
         max_results=MAX_DELETED,
         order_by=["attributes.start_time DESC"],
     )
-    return {"runs": [run_summary(_record_from_run(r)) for r in runs]}
+    return {"runs": [run_summary(record_of(r)) for r in runs]}

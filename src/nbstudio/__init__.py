@@ -24,10 +24,11 @@ _LAZY = {
     "get_sweep": ("nbstudio.sweep.results", "get_sweep"),
     "automl": ("nbstudio.automl.api", "automl"),  # the package nbstudio.automl is callable too
     "evaluate": ("nbstudio.evaluation.api", "evaluate"),
+    "drift": ("nbstudio.monitoring.drift", "drift"),
 }
 
 # Subpackages reachable as attributes after a bare ``import nbstudio``: nbstudio.endpoints.invoke.
-_SUBPACKAGES = {"compute", "data", "endpoints"}
+_SUBPACKAGES = {"compute", "data", "endpoints", "monitoring"}
 
 __all__ = ["__version__", "load_ipython_extension", *sorted(_LAZY)]
 

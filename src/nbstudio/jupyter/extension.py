@@ -19,6 +19,7 @@ MAGICS: list[tuple[str, str]] = [
     ("nbstudio.jupyter.endpoint_magics", "EndpointMagics"),
     ("nbstudio.jupyter.data_magics", "DataMagics"),
     ("nbstudio.jupyter.automl_magics", "AutoMLMagics"),
+    ("nbstudio.jupyter.drift_magics", "DriftMagics"),
 ]
 
 

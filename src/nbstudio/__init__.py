@@ -28,7 +28,7 @@ _LAZY = {
 }
 
 # Subpackages reachable as attributes after a bare ``import nbstudio``: nbstudio.endpoints.invoke.
-_SUBPACKAGES = {"compute", "data", "endpoints", "monitoring"}
+_SUBPACKAGES = {"batch", "compute", "data", "endpoints", "monitoring"}
 
 __all__ = ["__version__", "load_ipython_extension", *sorted(_LAZY)]
 

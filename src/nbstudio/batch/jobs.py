@@ -214,6 +214,20 @@ class BatchJob:
             )
         return data.get(ref, context=CONTEXT)
 
+    def predictions(self) -> Any:
+        """The scored rows of every output Parquet file as one DataFrame, in input order (the
+        output folder also holds ``predictions.csv``, so it is not one table to
+        ``output.to_pandas()``)."""
+        import pandas as pd
+
+        output = self.output
+        files = [f for f in output.files() if f.endswith(".parquet")]
+        frames = []
+        for path in files:
+            with output.fs.open(path, "rb") as fh:
+                frames.append(pd.read_parquet(fh))
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
     def __repr__(self) -> str:
         run = self._run()
         m, tags = run.data.metrics, run.data.tags

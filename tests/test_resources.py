@@ -3,14 +3,17 @@ supervised process's life, the restart policy. Real processes, real files."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from nbstudio.compute.records import Records as ComputeRecords
 from nbstudio.compute.records import TargetSpec
 from nbstudio.endpoints.records import EndpointSpec
@@ -117,3 +120,90 @@ def test_records_of_earlier_versions_move_into_the_record_folder(root: Path) -> 
     assert recs.read_status("old").state == "stopped"
     assert recs.log_path("old").read_text() == "bye\n"
     assert sorted(p.name for p in folder.iterdir()) == ["old"]
+
+
+# -- the supervised process and the restart policy ------------------------------------------------
+
+
+def _dead_pid() -> tuple[int, float]:
+    """The pid and start time of a process that has ended (a record whose process died)."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    started = psutil.Process(proc.pid).create_time()
+    proc.wait()
+    return proc.pid, started
+
+
+def test_launch_liveness_state_and_stop_of_a_supervised_process(root: Path, monkeypatch) -> None:
+    import resource_kind_helpers as ticker
+    from nbstudio.resources import state, supervisor
+
+    monkeypatch.chdir(root)
+    recs = ticker.Records(root / ".nbstudio" / "ticker")
+    recs.write_spec(ticker.TickerSpec(name="t1"))
+    ticker.start("t1")
+    status = _wait(lambda: _running_status(recs, "t1"))
+    # rule: the process runs in its own session (it outlives whoever launched it)
+    assert os.getsid(status.pid) == status.pid != os.getsid(0)
+    assert state.derive(ticker.KIND, status.state, status.pid, status.pid_started).state == (
+        "running"
+    )
+    supervisor.stop(status.pid, status.pid_started, timeout=10)
+    # rule: stopped means gone and reaped (no zombie), and the record then derives as failed
+    assert not psutil.pid_exists(status.pid)
+    derived = state.derive(ticker.KIND, status.state, status.pid, status.pid_started)
+    assert derived == ("failed", True)
+    # rule: a recorded pid whose start time differs (a reused pid) is not the resource's process
+    me = psutil.Process()
+    assert not supervisor.alive(me.pid, me.create_time() - 100)
+
+
+def test_reopen_restarts_only_what_its_kind_and_spec_say(root: Path, monkeypatch) -> None:
+    import resource_kind_helpers as ticker
+    from nbstudio.compute import targets
+    from nbstudio.compute.records import ClusterStatus
+    from nbstudio.resources import reopen, supervisor
+
+    monkeypatch.chdir(root)
+    monkeypatch.setitem(
+        reopen.KINDS, "ticker", ("resource_kind_helpers:KIND", "resource_kind_helpers:start")
+    )
+    data = root / ".nbstudio"
+    recs = ticker.Records(data / "ticker")
+    pid, started = _dead_pid()
+    for name, running in (("wanted", True), ("unwanted", False)):
+        recs.write_spec(ticker.TickerSpec(name=name, running=running))
+        recs.write_status(name, ticker.TickerStatus("running", pid, started))
+    compute = ComputeRecords(data / "compute")
+    compute.write_spec(TargetSpec(name="cpu", kind="cluster"))
+    compute.write_status("cpu", ClusterStatus(state="running", pid=pid, pid_started=started))
+
+    restarted = reopen.reopen(data)
+    # rule: IF_WANTED restarts a dead resource whose spec says running, and only that one
+    assert restarted == ["ticker/wanted"]
+    status = _wait(lambda: _running_status(recs, "wanted"))
+    supervisor.stop(status.pid, status.pid_started, timeout=10)
+    assert recs.read_status("unwanted").pid == pid
+    # rule: compute's policy is NEVER: a cluster whose process died stays failed until started
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root}/mlflow.db")
+    from nbstudio.session import reset_session
+
+    reset_session(root)
+    try:
+        assert targets.get("cpu").state == "failed"
+    finally:
+        reset_session()
+
+
+def _running_status(recs, name: str):
+    status = recs.read_status(name)
+    return status if status is not None and status.state == "running" and status.pid else None
+
+
+def _wait(check, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError("timed out")

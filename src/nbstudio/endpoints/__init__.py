@@ -3,8 +3,9 @@
 Like Azure ML's managed online endpoints, without a cloud: an endpoint is a workspace resource
 with a URL on 127.0.0.1, a key, and deployments that share its traffic by weight, each serving one
 registered model version in its own process. Requests are recorded for monitoring (request rate,
-latency percentiles, failures, exceptions). See `commands` for the operations, `server` for the
-endpoint process and `monitoring` for the figures.
+latency percentiles, failures, exceptions). See `commands` for the operations, `views` for what
+they show, `scoring` for invoking from Python, `server` for the endpoint process and `monitoring`
+for the figures.
 
 Importing this package is cheap; the names below load on first use.
 
@@ -25,19 +26,19 @@ _LAZY = {
     "set_traffic": "nbstudio.endpoints.commands",
     "table": "nbstudio.endpoints.commands",
     "show": "nbstudio.endpoints.commands",
-    "invoke": "nbstudio.endpoints.commands",
+    "invoke": "nbstudio.endpoints.scoring",
     "get_key": "nbstudio.endpoints.commands",
     "logs": "nbstudio.endpoints.commands",
     "start": "nbstudio.endpoints.commands",
     "stop": "nbstudio.endpoints.commands",
     "delete": "nbstudio.endpoints.commands",
     "metrics": "nbstudio.endpoints.commands",
-    "EndpointInfo": "nbstudio.endpoints.commands",
+    "EndpointInfo": "nbstudio.endpoints.views",
     "EndpointError": "nbstudio.endpoints.errors",
     "ScoringError": "nbstudio.endpoints.errors",
 }
 
-_SUBMODULES = {"api", "commands", "monitoring", "records", "routing"}
+_SUBMODULES = {"api", "commands", "monitoring", "records", "routing", "scoring", "views"}
 
 __all__ = sorted(_LAZY)
 

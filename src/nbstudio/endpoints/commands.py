@@ -1,7 +1,8 @@
 """The endpoint commands every interface calls: magics, the console, the REST API, plain Python.
 
 `run` is the one dispatcher of the verbs ``%endpoint`` and ``nbstudio endpoint`` share, with the
-defaults in one place; the front ends only parse arguments and show the result.
+defaults in one place; the front ends only parse arguments and show the result. What an endpoint
+looks like is read by `views`; scoring on one from Python is `scoring.invoke`.
 
 Each command changes ``endpoint.json`` (see `records`) and, when the endpoint runs, waits until its
 process reports the change applied, so that when a command returns its effect is live: a new
@@ -23,16 +24,15 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import psutil
 
 from nbstudio.endpoints import monitoring
-from nbstudio.endpoints.errors import EndpointError, ScoringError, UnknownEndpointError
+from nbstudio.endpoints.errors import EndpointError, UnknownEndpointError
 from nbstudio.endpoints.records import (
     FAILED,
     KIND,
@@ -48,8 +48,9 @@ from nbstudio.endpoints.records import (
     now_ms,
 )
 from nbstudio.endpoints.routing import check_mirror, check_traffic, share
+from nbstudio.endpoints.views import EndpointInfo, Text, alive, info, records, table, workspace
 from nbstudio.endpoints.workers import START_TIMEOUT
-from nbstudio.resources import state, supervisor
+from nbstudio.resources import supervisor
 from nbstudio.tracking.filters import equals
 
 SERVER_START_TIMEOUT = 60.0
@@ -58,209 +59,6 @@ STOP_TIMEOUT = 30.0
 LOG_LINES = 100
 
 Progress = Callable[[str], None]
-
-
-def workspace() -> Any:
-    """The session's workspace, without opening its MLflow store unless it is open already.
-
-    Every command but ``deploy`` only touches files in the workspace folder; opening the store
-    (importing MLflow, preparing SQLite) would make ``nbstudio endpoint traffic`` take seconds
-    instead of a fraction of one. ``deploy`` opens it to look the model up.
-    """
-    from nbstudio.session import get_session
-
-    return get_session().located_workspace()
-
-
-def records() -> Records:
-    """The records of the current workspace's endpoints."""
-    return Records(workspace().data_dir / "endpoints")
-
-
-# -- what an endpoint looks like ---------------------------------------------------------------
-
-
-@dataclass
-class DeploymentInfo:
-    """One deployment as every view shows it. Metric fields come from `monitoring.summary`."""
-
-    name: str
-    model: str
-    model_name: str
-    model_version: str
-    model_uri: str
-    state: str
-    traffic: int
-    mirror: int
-    pid: int | None = None
-    error: str | None = None
-    restarts: int = 0
-    ready_since: int | None = None
-    created: int | None = None
-    metrics: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class EndpointInfo:
-    """One endpoint: what was asked for (spec), what runs (status) and its figures."""
-
-    name: str
-    state: str
-    url: str | None
-    port: int | None
-    pid: int | None
-    reason: str | None
-    description: str
-    created: int
-    traffic: dict[str, int]
-    mirror: dict[str, int]
-    deployments: list[DeploymentInfo]
-    metrics: dict[str, Any]
-
-    def to_dict(self) -> dict[str, Any]:
-        from dataclasses import asdict
-
-        return asdict(self)
-
-    def deployments_frame(self) -> Any:
-        import pandas as pd
-
-        rows = []
-        for d in self.deployments:
-            latency = d.metrics.get("latency_ms") or {}
-            model = f"{d.model_name}/{d.model_version}"
-            rows.append(
-                {
-                    "deployment": d.name,
-                    "model": model if d.model == model else f"{model} ({d.model})",
-                    "state": d.state,
-                    "traffic %": d.traffic,
-                    "mirror %": d.mirror,
-                    "requests": d.metrics.get("requests", 0),
-                    "failures": d.metrics.get("failures", 0),
-                    "req/s": d.metrics.get("rate", 0.0),
-                    "p50 ms": latency.get("p50"),
-                    "p95 ms": latency.get("p95"),
-                }
-            )
-        return pd.DataFrame(rows)
-
-    def _header(self) -> list[str]:
-        where = f" at {self.url}" if self.url and self.state == RUNNING else ""
-        pid = f" (pid {self.pid})" if self.pid and self.state == RUNNING else ""
-        lines = [f"Endpoint {self.name}: {self.state}{where}{pid}"]
-        if self.reason:
-            lines.append(f"  {self.reason}")
-        for d in self.deployments:
-            if d.error and d.state != READY:
-                lines.append(f"  {d.name}: {d.error}")
-        return lines
-
-    def __repr__(self) -> str:
-        lines = self._header()
-        if self.deployments:
-            table = self.deployments_frame().to_string(index=False, na_rep="-")
-            lines += ["  " + line for line in table.splitlines()]
-        else:
-            lines.append(f"  No deployment yet: %endpoint deploy {self.name} blue MODEL@ALIAS")
-        return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        import html
-
-        head = "<br>".join(html.escape(line) for line in self._header())
-        table = (
-            self.deployments_frame().to_html(index=False, na_rep="-", border=0)
-            if self.deployments
-            else ""
-        )
-        return f"<div><b>{head}</b>{table}</div>"
-
-
-class Text(str):
-    """A string a notebook shows as plain text (log lines), not as a quoted repr."""
-
-    def __repr__(self) -> str:
-        return str(self)
-
-
-def _alive(status: EndpointStatus | None) -> bool:
-    """True if the recorded endpoint process still runs (not a zombie, not a reused pid)."""
-    return status is not None and supervisor.alive(status.pid, status.pid_started)
-
-
-def _state(spec: EndpointSpec, status: EndpointStatus | None) -> tuple[str, str | None]:
-    if status is None:
-        return STOPPED, None
-    derived = state.derive(KIND, status.state, status.pid, status.pid_started)
-    if derived.died:
-        return FAILED, (
-            f"The endpoint process ended unexpectedly; restart it with %endpoint start {spec.name}"
-        )
-    if derived.state in KIND.live:
-        return derived.state, None
-    if derived.state == FAILED:
-        return FAILED, status.reason
-    return STOPPED, None
-
-
-def info(name: str, recs: Records | None = None, with_metrics: bool = True) -> EndpointInfo:
-    """Everything about one endpoint, read afresh from the workspace."""
-    recs = recs or records()
-    spec = recs.spec(name)
-    status = recs.read_status(name)
-    state, reason = _state(spec, status)
-    running = state == RUNNING
-    figures = monitoring.summary(recs.monitoring_db, name) if with_metrics else {}
-    deployments = []
-    for dname, dspec in spec.deployments.items():
-        dstatus = status.deployments.get(dname) if status else None
-        if not running:
-            dstate = STOPPED if state != FAILED else FAILED
-        elif dstatus is None:
-            dstate = "pending"
-        else:
-            dstate = dstatus.state
-        deployments.append(
-            DeploymentInfo(
-                name=dname,
-                model=dspec.model,
-                model_name=dspec.model_name,
-                model_version=dspec.model_version,
-                model_uri=dspec.model_uri,
-                state=dstate,
-                traffic=spec.traffic.get(dname, 0),
-                mirror=spec.mirror.get(dname, 0),
-                pid=dstatus.pid if dstatus and running else None,
-                error=dstatus.error if dstatus else None,
-                restarts=dstatus.restarts if dstatus else 0,
-                ready_since=dstatus.ready_since if dstatus and running else None,
-                created=dspec.created,
-                metrics=figures.get(dname, {}),
-            )
-        )
-    live = [f for d, f in figures.items()]
-    totals = {
-        "requests": sum(f["requests"] for f in live),
-        "failures": sum(f["failures"] for f in live),
-        "client_errors": sum(f["client_errors"] for f in live),
-        "rate": round(sum(f["rate"] for f in live), 3),
-    }
-    port = status.port if status else None
-    return EndpointInfo(
-        name=name,
-        state=state,
-        url=f"http://127.0.0.1:{port}/score" if port else None,
-        port=port,
-        pid=status.pid if status and running else None,
-        reason=reason,
-        description=spec.description,
-        created=spec.created,
-        traffic=dict(spec.traffic),
-        mirror=dict(spec.mirror),
-        deployments=deployments,
-        metrics=totals,
-    )
 
 
 # -- the endpoint process ----------------------------------------------------------------------
@@ -305,7 +103,7 @@ def _wait_applied(
             raise EndpointError(
                 f"Endpoint {name!r} stopped while starting: {_server_tail(recs, name)}"
             )
-        if proc is None and status is not None and status.pid and not _alive(status):
+        if proc is None and status is not None and status.pid and not alive(status):
             raise EndpointError(
                 f"Endpoint {name!r} stopped unexpectedly: {_server_tail(recs, name)}"
             )
@@ -328,7 +126,7 @@ def _server_tail(recs: Records, name: str) -> str:
 def _apply(recs: Records, spec: EndpointSpec, timeout: float) -> EndpointStatus | None:
     """Make the running endpoint apply ``spec`` (already written); start it if it should run."""
     status = recs.read_status(spec.name)
-    if _alive(status):
+    if alive(status):
         return _wait_applied(recs, spec.name, spec.generation, timeout)
     if not spec.running:
         return None
@@ -523,7 +321,7 @@ def set_traffic(
     status = recs.read_status(name)
     if traffic:
         for dname, percent in traffic.items():
-            dstatus = status.deployments.get(dname) if status and _alive(status) else None
+            dstatus = status.deployments.get(dname) if status and alive(status) else None
             if percent > 0 and dstatus is not None and dstatus.state == FAILED:
                 raise EndpointError(
                     f"Deployment {dname!r} failed ({dstatus.error}); deploy it again before "
@@ -541,33 +339,6 @@ def set_traffic(
     return info(name, recs)
 
 
-def table() -> Any:
-    """Every endpoint of the workspace as a table (``%endpoint list``)."""
-    import pandas as pd
-
-    recs = records()
-    rows = []
-    for name in recs.names():
-        try:
-            ep = info(name, recs)
-        except EndpointError:
-            continue
-        rows.append(
-            {
-                "endpoint": ep.name,
-                "state": ep.state,
-                "url": ep.url if ep.state == RUNNING else None,
-                "traffic": ", ".join(f"{n} {p}%" for n, p in ep.traffic.items() if p) or "-",
-                "mirror": ", ".join(f"{n} {p}%" for n, p in ep.mirror.items()) or "-",
-                "deployments": ", ".join(f"{d.name} ({d.state})" for d in ep.deployments) or "-",
-                "requests": ep.metrics["requests"],
-                "failures": ep.metrics["failures"],
-            }
-        )
-    columns = ["endpoint", "state", "url", "traffic", "mirror", "deployments", "requests"]
-    return pd.DataFrame(rows, columns=[*columns, "failures"])
-
-
 def show(name: str) -> EndpointInfo:
     """One endpoint: URL, state, deployments with model, state, traffic and figures."""
     return info(name)
@@ -581,7 +352,7 @@ def get_key(name: str, regenerate: bool = False) -> str:
     with recs.updating(name) as spec:
         spec.key = new_key()
     spec = recs.spec(name)
-    if _alive(recs.read_status(name)):
+    if alive(recs.read_status(name)):
         _apply(recs, spec, APPLY_TIMEOUT)
     return spec.key
 
@@ -618,7 +389,7 @@ def stop(name: str, timeout: float = STOP_TIMEOUT) -> EndpointInfo:
     with recs.updating(name) as spec:
         spec.running = False
     status = recs.read_status(name)
-    if _alive(status):
+    if alive(status):
         assert status is not None
         assert status.pid is not None
         supervisor.stop(status.pid, status.pid_started, timeout)
@@ -660,7 +431,7 @@ def delete(name: str, deployment: str | None = None, timeout: float = STOP_TIMEO
         del spec.deployments[deployment]
         spec.traffic.pop(deployment, None)
         spec.mirror.pop(deployment, None)
-    if _alive(status):
+    if alive(status):
         old = status.deployments.get(deployment) if status else None
         _apply(recs, recs.spec(name), APPLY_TIMEOUT)
         if old is not None and old.pid:
@@ -668,78 +439,6 @@ def delete(name: str, deployment: str | None = None, timeout: float = STOP_TIMEO
             with contextlib.suppress(psutil.Error):
                 psutil.Process(old.pid).wait(timeout)
     return Text(f"Deleted deployment {deployment!r} of {name!r}.")
-
-
-# -- scoring -----------------------------------------------------------------------------------
-
-_http: Any = None
-_http_lock = threading.Lock()
-
-
-def _client() -> Any:
-    global _http
-    with _http_lock:
-        if _http is None:
-            import httpx
-
-            _http = httpx.Client(timeout=60.0)
-        return _http
-
-
-def scoring_target(name: str) -> tuple[str, str]:
-    """``(url, key)`` of a running endpoint, or an error saying how to start it."""
-    recs = records()
-    spec = recs.spec(name)
-    status = recs.read_status(name)
-    if not _alive(status) or status is None or status.state != RUNNING:
-        raise EndpointError(f"Endpoint {name!r} is not running: %endpoint start {name}")
-    return f"http://127.0.0.1:{status.port}/score", spec.key
-
-
-def invoke(
-    name: str,
-    data: Any,
-    deployment: str | None = None,
-    params: dict[str, Any] | None = None,
-    timeout: float = 60.0,
-) -> Any:
-    """Score ``data`` (a DataFrame, array, list, dict, or a JSON payload string) on endpoint
-    ``name`` and return the predictions: an array for one value per row, a DataFrame otherwise.
-
-    ``deployment`` sends the request to that deployment whatever the traffic weights are (the
-    ``nbstudio-deployment`` header). An error answer raises `ScoringError` with its message.
-    """
-    import httpx
-    from mlflow.deployments import PredictionsResponse
-    from mlflow.utils.proto_json_utils import dump_input_data
-
-    url, key = scoring_target(name)
-    body = data if isinstance(data, str) else dump_input_data(data, params=params)
-    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-    if deployment:
-        headers["nbstudio-deployment"] = deployment
-    try:
-        response = _client().post(url, content=body, headers=headers, timeout=timeout)
-    except httpx.HTTPError as exc:
-        raise EndpointError(f"Cannot reach endpoint {name!r} at {url}: {exc}") from None
-    try:
-        payload = response.json()
-    except ValueError:
-        payload = {"message": response.text}
-    if response.status_code != 200:
-        message = payload.get("message", response.text) if isinstance(payload, dict) else payload
-        raise ScoringError(
-            f"Endpoint {name!r} answered {response.status_code}: {message}",
-            response.status_code,
-            payload.get("error_code") if isinstance(payload, dict) else None,
-        )
-    if not isinstance(payload, dict) or "predictions" not in payload:
-        return payload
-    predictions = payload["predictions"]
-    result = PredictionsResponse(payload)
-    if isinstance(predictions, list) and not any(isinstance(p, dict) for p in predictions):
-        return result.get_predictions(predictions_format="ndarray")
-    return result.get_predictions(predictions_format="dataframe")
 
 
 def metrics(name: str, window_s: int = 300, points: int = 60) -> dict[str, Any]:
@@ -793,6 +492,8 @@ def run(verb: str, name: str | None = None, **options: Any) -> Any:
         case "show" | "start" | "stop":
             return {"show": show, "start": start, "stop": stop}[verb](name)
         case "invoke":
+            from nbstudio.endpoints.scoring import invoke
+
             return invoke(name, given["data"], deployment=given.get("deployment"))
         case "logs":
             return logs(name, given.get("deployment"), tail=given.get("tail", LOG_LINES))

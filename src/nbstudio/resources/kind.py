@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,6 @@ class Kind:
     live: tuple[str, ...] = ("starting", "running")
     restart: str = NEVER
     max_log_bytes: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def but(self, **changes: Any) -> Kind:
         """This kind with some settings changed (a kind is immutable)."""

@@ -240,3 +240,22 @@ def test_batch_endpoint_magics(ip, wine_model, workspace, capsys):
     assert ip.run_line_magic("batch", "list").empty
     ip.run_line_magic("batch", "-h")
     assert "%batch create NAME" in capsys.readouterr().out
+
+
+def test_console_command(wine_model, workspace, capsys):
+    from nbstudio.cli import main
+
+    _, parts = wine_frames(2)
+    _write(workspace / "new", parts, "parquet")
+    data.create("wine-new", workspace / "new")
+    # rule: the terminal has the magic's verbs, through the same dispatcher
+    assert main(["batch", "create", "nightly", "--model", "wine@champion"]) == 0
+    assert main(["batch", "invoke", "nightly", "--input", "wine-new@1"]) == 0
+    assert "FINISHED" in capsys.readouterr().out
+    assert main(["batch", "jobs", "nightly"]) == 0
+    assert "wine-new@1" in capsys.readouterr().out
+    # rule: a user error is one line on stderr and exit code 1
+    assert main(["batch", "show", "nope"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "No batch endpoint named 'nope'" in err

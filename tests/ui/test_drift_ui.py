@@ -1,0 +1,48 @@
+"""A drift check's figures in the panel's run view (no panel code of their own: they are saved as
+evaluation figures)."""
+
+from __future__ import annotations
+
+import textwrap
+
+from playwright.sync_api import expect
+from test_panel import expand
+
+DRIFT_RUN = textwrap.dedent(
+    """
+    import numpy as np
+    import pandas as pd
+    import nbstudio
+
+    rng = np.random.default_rng(0)
+    names = ["alcohol", "malic_acid", "ash", "alcalinity_of_ash", "magnesium", "total_phenols",
+             "flavanoids", "nonflavanoid_phenols", "proanthocyanins", "color_intensity", "hue",
+             "od280/od315_of_diluted_wines", "proline"]
+    reference = pd.DataFrame(rng.normal(size=(3000, len(names))), columns=names)
+    current = pd.DataFrame(rng.normal(size=(3000, len(names))), columns=names)
+    current["alcohol"] += 1.0
+    current["hue"] *= 1.6
+    current["proline"] += 0.15
+    nbstudio.drift(current=current, reference=reference, experiment="ui-drift")
+    """
+)
+
+
+def test_run_view_draws_the_drift_figures(lab, ui):
+    lab.python(DRIFT_RUN)
+    panel = ui.open_panel()
+    experiment = expand(panel, "ui-drift")
+    experiment.locator(".nbs-run .nbs-name", has_text="drift").click()
+    view = ui.page.locator(".nbs-runview:not(.lm-mod-hidden) .nbs-view")
+    expect(view).to_have_attribute("data-status", "FINISHED")
+    figures = view.locator(".nbs-evaluation .nbs-evaluation-figure")
+    # rule: the heat map and the worst features' distributions are drawn in the run view
+    expect(figures).to_have_count(2, timeout=20_000)
+    names = sorted(figures.nth(i).get_attribute("data-figure") for i in range(2))
+    assert names == ["drift_distributions", "drift_heatmap"]
+    heat = view.locator('[data-figure="drift_heatmap"]')
+    expect(heat.locator(".heatmaplayer")).to_have_count(1, timeout=20_000)
+    heat.scroll_into_view_if_needed()
+    ui.screenshot("run-view-drift-heatmap")
+    view.locator('[data-figure="drift_distributions"]').scroll_into_view_if_needed()
+    ui.screenshot("run-view-drift-distributions")

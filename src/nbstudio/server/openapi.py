@@ -205,6 +205,45 @@ SCHEMAS: dict[str, Any] = {
             "start_time": TIME,
         },
     },
+    "BatchEndpoint": {
+        "type": "object",
+        "required": [
+            "name",
+            "model",
+            "compute",
+            "mini_batch_size",
+            "max_concurrency",
+            "output_action",
+            "error_threshold",
+            "retries",
+            "created",
+            "last_job",
+        ],
+        "properties": {
+            "name": STRING,
+            "model": STRING,
+            "compute": STRING,
+            "mini_batch_size": INT,
+            "max_concurrency": INT,
+            "output_action": STRING,
+            "error_threshold": INT,
+            "retries": INT,
+            "created": INT,
+            "last_job": _nullable(
+                {
+                    "type": "object",
+                    "required": ["run_id", "status", "input", "rows_scored", "output"],
+                    "properties": {
+                        "run_id": STRING,
+                        "status": STRING,
+                        "input": _nullable(STRING),
+                        "rows_scored": _nullable(NUMBER),
+                        "output": _nullable(STRING),
+                    },
+                }
+            ),
+        },
+    },
     "Endpoint": _object(
         "IEndpoint",
         {
@@ -470,6 +509,14 @@ PATHS: dict[str, Any] = {
     },
     "/sweeps": _get("Sweeps with progress", _list_of("sweeps", "Sweep", "ISweepsAnswer")),
     "/endpoints": _get("Online endpoints", _list_of("endpoints", "Endpoint", "IEndpointsAnswer")),
+    "/batch": _get(
+        "Batch endpoints, each with its latest job",
+        {
+            "type": "object",
+            "required": ["endpoints"],
+            "properties": {"endpoints": {"type": "array", "items": _ref("BatchEndpoint")}},
+        },
+    ),
     "/data": _get(
         "Data assets, each with its latest live version, newest first",
         {

@@ -10,6 +10,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import {
   IComputeTarget,
   IDataAsset,
+  IBatchEndpoint,
   IEndpoint,
   IExperiment,
   IRegisteredModel,
@@ -78,6 +79,7 @@ export class PanelModel {
   sweeps: ISection<ISweep> = emptySection();
   models: ISection<IRegisteredModel> = emptySection();
   endpoints: ISection<IEndpoint> = emptySection();
+  batch: ISection<IBatchEndpoint> = emptySection();
   data: ISection<IDataAsset> = emptySection();
   /** Runs of each expanded experiment, by experiment id. */
   readonly expanded = new Map<string, IExperimentRuns>();
@@ -125,6 +127,7 @@ export class PanelModel {
       sweeps,
       models,
       endpoints,
+      batch,
       dataAssets,
       ...runs
     ] = await Promise.allSettled([
@@ -134,6 +137,7 @@ export class PanelModel {
       api.sweeps(),
       api.models(),
       api.endpoints(),
+      api.batchEndpoints(),
       api.dataAssets(),
       ...expandedIds.map(id =>
         api.runs({
@@ -163,6 +167,7 @@ export class PanelModel {
       endpoints,
       v => v.endpoints
     );
+    this.batch = PanelModel.settle(this.batch, batch, v => v.endpoints);
     this.data = PanelModel.settle(this.data, dataAssets, v => v.assets);
     expandedIds.forEach((id, i) => {
       const entry = this.expanded.get(id);

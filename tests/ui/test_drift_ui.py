@@ -46,3 +46,45 @@ def test_run_view_draws_the_drift_figures(lab, ui):
     ui.screenshot("run-view-drift-heatmap")
     view.locator('[data-figure="drift_distributions"]').scroll_into_view_if_needed()
     ui.screenshot("run-view-drift-distributions")
+
+
+BATCH_JOB = textwrap.dedent(
+    """
+    import mlflow
+    import pandas as pd
+    from sklearn.datasets import load_wine
+    from sklearn.linear_model import LogisticRegression
+    import nbstudio
+    from nbstudio.batch import commands
+
+    nbstudio.get_session().workspace
+    X, y = load_wine(return_X_y=True, as_frame=True)
+    with mlflow.start_run():
+        model = LogisticRegression(max_iter=2000).fit(X, y)
+        nbstudio.register_model(model, name="wine", aliases=["champion"], input_example=X.head())
+    X.to_csv("wine-new.csv", index=False)
+    nbstudio.data.create("wine-new", "wine-new.csv")
+    commands.create("nightly-wine-scoring", model="wine@champion")
+    commands.create("idle-endpoint-with-a-long-name", model="wine@champion", compute="cpu")
+    commands.invoke("nightly-wine-scoring", "wine-new@1").wait()
+    """
+)
+
+
+def test_panel_lists_batch_endpoints_with_their_last_job(lab, ui):
+    lab.python(BATCH_JOB)
+    panel = ui.open_panel()
+    card = panel.locator('[data-batch-endpoint="nightly-wine-scoring"]')
+    # rule: each batch endpoint is a card with its model and its latest job
+    expect(card).to_be_visible(timeout=20_000)
+    expect(card.locator('[data-field="model"]')).to_have_text("model: wine@champion")
+    expect(card.locator(".nbs-status")).to_have_text("FINISHED")
+    expect(card.locator('[data-field="last-job"]')).to_contain_text("178 rows → wine-new-scored@1")
+    idle = panel.locator('[data-batch-endpoint="idle-endpoint-with-a-long-name"]')
+    expect(idle).to_contain_text("no job yet")
+    card.scroll_into_view_if_needed()
+    ui.screenshot("panel-batch-endpoints")
+    card.locator("button", has_text="last job").click()
+    view = ui.page.locator(".nbs-runview:not(.lm-mod-hidden) .nbs-view")
+    # rule: the last job opens as its run
+    expect(view).to_have_attribute("data-status", "FINISHED")

@@ -205,21 +205,19 @@ SCHEMAS: dict[str, Any] = {
             "start_time": TIME,
         },
     },
-    "BatchEndpoint": {
-        "type": "object",
-        "required": [
-            "name",
-            "model",
-            "compute",
-            "mini_batch_size",
-            "max_concurrency",
-            "output_action",
-            "error_threshold",
-            "retries",
-            "created",
-            "last_job",
-        ],
-        "properties": {
+    "BatchJobSummary": _object(
+        "IBatchJobSummary",
+        {
+            "run_id": STRING,
+            "status": STRING,
+            "input": _nullable(STRING),
+            "rows_scored": _nullable(NUMBER),
+            "output": _nullable(STRING),
+        },
+    ),
+    "BatchEndpoint": _object(
+        "IBatchEndpoint",
+        {
             "name": STRING,
             "model": STRING,
             "compute": STRING,
@@ -229,21 +227,9 @@ SCHEMAS: dict[str, Any] = {
             "error_threshold": INT,
             "retries": INT,
             "created": INT,
-            "last_job": _nullable(
-                {
-                    "type": "object",
-                    "required": ["run_id", "status", "input", "rows_scored", "output"],
-                    "properties": {
-                        "run_id": STRING,
-                        "status": STRING,
-                        "input": _nullable(STRING),
-                        "rows_scored": _nullable(NUMBER),
-                        "output": _nullable(STRING),
-                    },
-                }
-            ),
+            "last_job": _nullable(_ref("BatchJobSummary")),
         },
-    },
+    ),
     "Endpoint": _object(
         "IEndpoint",
         {
@@ -511,11 +497,7 @@ PATHS: dict[str, Any] = {
     "/endpoints": _get("Online endpoints", _list_of("endpoints", "Endpoint", "IEndpointsAnswer")),
     "/batch": _get(
         "Batch endpoints, each with its latest job",
-        {
-            "type": "object",
-            "required": ["endpoints"],
-            "properties": {"endpoints": {"type": "array", "items": _ref("BatchEndpoint")}},
-        },
+        _list_of("endpoints", "BatchEndpoint", "IBatchEndpointsAnswer"),
     ),
     "/data": _get(
         "Data assets, each with its latest live version, newest first",

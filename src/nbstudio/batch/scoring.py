@@ -61,7 +61,7 @@ def _with_predictions(frame: Any, predictions: Any) -> Any:
     import numpy as np
     import pandas as pd
 
-    out = frame.copy()
+    out = pd.DataFrame(index=frame.index)
     if isinstance(predictions, pd.DataFrame):
         cols = list(predictions.columns)
         if len(cols) == 1:

@@ -8,14 +8,14 @@ from __future__ import annotations
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 
 from nbstudio.resources import supervisor
 from nbstudio.resources.kind import IF_WANTED, Kind
-from nbstudio.resources.record import Record, now_ms
+from nbstudio.resources.record import ProcessStatus, Record
 from nbstudio.resources.records import ResourceRecords
 
 
@@ -27,11 +27,8 @@ class TickerSpec(Record):
 
 
 @dataclass
-class TickerStatus(Record):
-    state: str
-    pid: int | None = None
-    pid_started: float | None = None
-    updated: int = field(default_factory=now_ms)
+class TickerStatus(ProcessStatus):
+    pass
 
 
 KIND = Kind("ticker", TickerSpec, TickerStatus, "resource_kind_helpers", restart=IF_WANTED)

@@ -24,7 +24,7 @@ from typing import Any
 from nbstudio.compute.errors import ComputeError, UnknownTargetError
 from nbstudio.jsonfile import DamagedRecord, read_json
 from nbstudio.resources.kind import Kind
-from nbstudio.resources.record import Record, now_ms
+from nbstudio.resources.record import ProcessStatus, Record, now_ms
 from nbstudio.resources.records import ResourceRecords
 
 LOCAL = "local"
@@ -68,13 +68,9 @@ class TargetSpec(Record):
 
 
 @dataclass
-class ClusterStatus(Record):
+class ClusterStatus(ProcessStatus):
     """A managed cluster's live state, as its background process last saw it."""
 
-    state: str
-    reason: str | None = None
-    pid: int | None = None
-    pid_started: float | None = None
     address: str | None = None
     dashboard_link: str | None = None
     nodes: int = 0
@@ -84,7 +80,6 @@ class ClusterStatus(Record):
     memory: int = 0
     tasks: int = 0
     queued: int = 0
-    updated: int = field(default_factory=now_ms)
 
 
 # A cluster's process writes "stopping" while it closes its workers; one that died stays failed

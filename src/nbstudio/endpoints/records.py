@@ -27,7 +27,7 @@ from typing import Any
 from nbstudio import jsonfile
 from nbstudio.endpoints.errors import EndpointError, UnknownEndpointError
 from nbstudio.resources.kind import Kind
-from nbstudio.resources.record import Record, known_fields, now_ms
+from nbstudio.resources.record import ProcessStatus, Record, known_fields, now_ms
 from nbstudio.resources.records import ResourceRecords
 
 # Endpoint states, as the status file and every view show them.
@@ -126,20 +126,15 @@ class DeploymentStatus(Record):
 
 
 @dataclass
-class EndpointStatus(Record):
+class EndpointStatus(ProcessStatus):
     """The endpoint process's live state. ``traffic``/``mirror`` are the weights in force."""
 
-    state: str
-    pid: int | None = None
-    pid_started: float | None = None
     port: int | None = None
     generation: int = 0
-    reason: str | None = None
     traffic: dict[str, int] = field(default_factory=dict)
     mirror: dict[str, int] = field(default_factory=dict)
     deployments: dict[str, DeploymentStatus] = field(default_factory=dict)
     started: int | None = None
-    updated: int = field(default_factory=now_ms)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EndpointStatus:

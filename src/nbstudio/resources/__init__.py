@@ -10,7 +10,8 @@ Modules:
 
 - `kind`: `Kind`, the configuration of one kind (files, record classes, process module, states,
   restart policy).
-- `record`: `Record`, the base of record dataclasses (JSON in and out, unknown fields dropped).
+- `record`: `Record`, the base of record dataclasses (JSON in and out, unknown fields dropped),
+  and `ProcessStatus`, the fields every status of a supervised process has.
 - `records`: `ResourceRecords`, the record folder: atomic writes, locked read-modify-write.
 - `supervisor`: launch a detached process in its own session, liveness, stop its process tree.
 - `state`: the state to show from the recorded state and the process's liveness.
@@ -21,7 +22,7 @@ commands module that the magic, the console command and the REST handler all cal
 
     from dataclasses import dataclass, field
     from nbstudio.resources.kind import Kind
-    from nbstudio.resources.record import Record, now_ms
+    from nbstudio.resources.record import ProcessStatus, Record, now_ms
     from nbstudio.resources.records import ResourceRecords
 
 
@@ -35,12 +36,8 @@ commands module that the magic, the console command and the REST handler all cal
 
 
     @dataclass
-    class BatchStatus(Record):
-        state: str
-        pid: int | None = None
-        pid_started: float | None = None
-        reason: str | None = None
-        updated: int = field(default_factory=now_ms)
+    class BatchStatus(ProcessStatus):  # state, pid, pid_started, reason, updated
+        output: str | None = None
 
 
     KIND = Kind(

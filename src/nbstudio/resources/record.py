@@ -7,7 +7,7 @@ field a class does not know is dropped on read instead of failing.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Self
 
 
@@ -30,3 +30,19 @@ class Record:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)  # type: ignore[call-overload]
+
+
+@dataclass
+class ProcessStatus(Record):
+    """The fields every status of a supervised process has; a kind's status adds its own.
+
+    ``state`` is what the process last wrote, ``pid`` and ``pid_started`` identify it (see
+    `nbstudio.resources.state.derive`), ``reason`` says why it failed and ``updated`` (ms since
+    the epoch) when the status was last written.
+    """
+
+    state: str
+    pid: int | None = None
+    pid_started: float | None = None
+    reason: str | None = None
+    updated: int = field(default_factory=now_ms)

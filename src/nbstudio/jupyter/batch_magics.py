@@ -41,6 +41,7 @@ class BatchMagics(Magics):
             %batch invoke NAME --input wine-new@latest [--output wine-scored] [--no-wait]
             %batch list | show NAME | jobs NAME | delete NAME
 
+        ``invoke`` shows the job's run monitor (its progress metrics) while it waits.
         In code: ``job = nbstudio.batch.score("wine@champion", "wine-new@2", compute="cpu")``,
         then ``job.wait()`` and ``job.output.to_pandas()``.
         """
@@ -67,5 +68,10 @@ class BatchMagics(Magics):
             sys.stdout.write(f"Deleted batch endpoint {args.name!r} (its jobs' runs stay).\n")
             return None
         if args.action == "invoke" and not args.no_wait:
+            from IPython.display import display
+
+            from nbstudio.jupyter.widgets.live import monitor
+
+            display(monitor(result.run_id))  # rows_scored / partitions_done grow live
             return result.wait()
         return result

@@ -88,3 +88,29 @@ def test_panel_lists_batch_endpoints_with_their_last_job(lab, ui):
     view = ui.page.locator(".nbs-runview:not(.lm-mod-hidden) .nbs-view")
     # rule: the last job opens as its run
     expect(view).to_have_attribute("data-status", "FINISHED")
+
+
+def test_batch_invoke_shows_the_job_monitor(lab, ui):
+    setup = BATCH_JOB.replace('commands.invoke("nightly-wine-scoring", "wine-new@1").wait()', "")
+    setup = setup.replace("nightly-wine-scoring", "monitored").replace(
+        'commands.create("idle-endpoint-with-a-long-name", model="wine@champion", compute="cpu")',
+        "",
+    )
+    setup = setup.replace('name="wine"', 'name="wine-m"').replace(
+        "wine@champion", "wine-m@champion"
+    )
+    setup = setup.replace('"wine-new"', '"wine-more"').replace("wine-new.csv", "wine-more.csv")
+    lab.write_notebook(
+        "batch-ui.ipynb",
+        ["%load_ext nbstudio", setup, "%batch invoke monitored --input wine-more@1"],
+    )
+    ui.open_notebook("batch-ui.ipynb")
+    ui.run_all(timeout=120)
+    notebook = ui.page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+    final = notebook.locator(".nbstudio-monitor-final")
+    # rule: the job's monitor ends in its final state with the progress metrics
+    expect(final).to_be_visible(timeout=60_000)
+    expect(final).to_contain_text("rows_scored")
+    expect(final).to_contain_text("FINISHED")
+    final.scroll_into_view_if_needed()
+    ui.screenshot("notebook-batch-invoke-monitor")

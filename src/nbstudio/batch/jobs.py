@@ -71,15 +71,21 @@ def _pin_model(reference: str) -> tuple[str, str]:
 
 def pinned_requirements(model_uri: str) -> dict[str, str]:
     """``{distribution: version}`` of the model's ``name==version`` requirements."""
+    import logging
     import re
 
     import mlflow
 
+    pyfunc_log = logging.getLogger("mlflow.pyfunc")
+    level = pyfunc_log.level
+    pyfunc_log.setLevel(logging.WARNING)  # no "to install the dependencies, run ..." line
     try:
         path = mlflow.pyfunc.get_model_dependencies(model_uri)
         lines = open(path, encoding="utf-8").read().splitlines()  # noqa: SIM115
     except Exception:  # no requirements recorded: nothing to check
         return {}
+    finally:
+        pyfunc_log.setLevel(level)
     pins = {}
     for line in lines:
         m = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*==\s*([^\s;#]+)", line)

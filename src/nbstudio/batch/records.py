@@ -44,6 +44,15 @@ class BatchSpec(Record):
     generation: int = 1
     created: int = field(default_factory=now_ms)
 
+    def __repr__(self) -> str:
+        threshold = "any" if self.error_threshold < 0 else str(self.error_threshold)
+        return (
+            f"Batch endpoint {self.name}: model {self.model} on {self.compute}; "
+            f"{self.mini_batch_size} file(s) per partition, {self.max_concurrency} at once per "
+            f"node, {self.output_action}, failed partitions allowed: {threshold}, "
+            f"retries {self.retries}"
+        )
+
 
 @dataclass
 class BatchStatus(Record):

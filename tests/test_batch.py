@@ -240,6 +240,10 @@ def test_batch_endpoint_magics(ip, wine_model, workspace, capsys):
     assert "No batch endpoint named 'nope'" in str(result.error_in_exec)
     result = ip.run_cell("%batch create b2 --model wine@champion --mini-batch-size 0")
     assert "--mini-batch-size 0" in str(result.error_in_exec)
+    for name in ("../endpoints/x", "..", "a/b"):
+        result = ip.run_cell(f"%batch delete {name}")
+        # rule: a name is never a path: refused before any file is touched
+        assert "not a valid batch endpoint name" in str(result.error_in_exec)
     ip.run_line_magic("batch", "delete wine-batch")
     assert ip.run_line_magic("batch", "list").empty
     ip.run_line_magic("batch", "-h")

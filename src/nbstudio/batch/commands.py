@@ -45,6 +45,7 @@ def create(name: str, model: str, **settings: Any) -> BatchSpec:
 
 
 def show(name: str) -> BatchSpec:
+    check_name(name)  # a name is a folder: never ../ or a path
     spec = records().read_spec(name)
     if spec is None:
         raise records().missing(name)

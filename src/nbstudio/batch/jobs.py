@@ -58,7 +58,8 @@ class _Plan:
 
 
 # -- checks before the run ---------------------------------------------------------------------
-def _pin_model(reference: str) -> tuple[str, str]:
+def _pin_model(reference: str) -> tuple[str, str, str]:
+    """Name, version and artifact location of the version ``reference`` points at now."""
     from nbstudio.endpoints.commands import resolve_model
     from nbstudio.errors import NbstudioError
 
@@ -66,7 +67,7 @@ def _pin_model(reference: str) -> tuple[str, str]:
         resolved = resolve_model(reference)
     except NbstudioError as exc:
         raise BatchError(str(exc).replace("deploy", "score with")) from None
-    return resolved.name, resolved.version
+    return resolved.name, resolved.version, resolved.source
 
 
 def pinned_requirements(model_uri: str) -> dict[str, str]:
@@ -131,8 +132,10 @@ def _plan(spec: BatchSpec, input_ref: str, output: str | None) -> _Plan:
 
     check_settings(spec)
     ws = get_session().workspace
-    name, version = _pin_model(spec.model)
-    model_uri = f"models:/{name}/{version}"
+    name, version, source = _pin_model(spec.model)
+    # Workers load the pinned version's artifacts by location: no registry look-up there, so
+    # a worker can never resolve the name against another store.
+    model_uri = source
     asset = data.get(input_ref, context=CONTEXT)
     fs, parts = partitioning.plan(asset, spec.mini_batch_size)
     out_name = check_name(output or f"{asset.name.rsplit('/', 1)[-1]}-scored")
@@ -154,7 +157,7 @@ def _plan(spec: BatchSpec, input_ref: str, output: str | None) -> _Plan:
     rel = f"batch/{out_name}/{plan.job_id}"
     place = places.in_datastore(ws, datastores.get(ws, datastores.BLOB), rel)
     plan.output_uri, plan.output_url = place.uri, place.url
-    pins = pinned_requirements(model_uri)
+    pins = pinned_requirements(f"models:/{name}/{version}")
     if pins:
         if address is None:
             found = {"this kernel": scoring.installed(list(pins))}

@@ -256,6 +256,29 @@ export interface IDataVersion {
   tags: Record<string, string>;
 }
 
+/** The latest job of a batch endpoint (a run). */
+export interface IBatchJobSummary {
+  run_id: string;
+  status: string;
+  input: string | null;
+  rows_scored: number | null;
+  output: string | null;
+}
+
+/** A batch endpoint (`GET batch`; `nbstudio.batch.api.list_endpoints`). */
+export interface IBatchEndpoint {
+  name: string;
+  model: string;
+  compute: string;
+  mini_batch_size: number;
+  max_concurrency: number;
+  output_action: string;
+  error_threshold: number;
+  retries: number;
+  created: number;
+  last_job: IBatchJobSummary | null;
+}
+
 /** A data asset: its latest live version plus counts (`GET data`). */
 export interface IDataAsset extends IDataVersion {
   latest: number;
@@ -479,6 +502,10 @@ export class NbstudioAPI {
 
   endpoints(): Promise<{ endpoints: IEndpoint[] }> {
     return this.get('endpoints');
+  }
+
+  batchEndpoints(): Promise<{ endpoints: IBatchEndpoint[] }> {
+    return this.get('batch');
   }
 
   dataAssets(): Promise<{ assets: IDataAsset[] }> {

@@ -10,6 +10,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import {
   IComputeTarget,
   IDataAsset,
+  IBatchEndpoint,
   IEndpoint,
   IExperiment,
   IPipelineRun,
@@ -80,6 +81,7 @@ export class PanelModel {
   pipelines: ISection<IPipelineRun> = emptySection();
   models: ISection<IRegisteredModel> = emptySection();
   endpoints: ISection<IEndpoint> = emptySection();
+  batch: ISection<IBatchEndpoint> = emptySection();
   data: ISection<IDataAsset> = emptySection();
   /** Runs of each expanded experiment, by experiment id. */
   readonly expanded = new Map<string, IExperimentRuns>();
@@ -128,6 +130,7 @@ export class PanelModel {
       pipelines,
       models,
       endpoints,
+      batch,
       dataAssets,
       ...runs
     ] = await Promise.allSettled([
@@ -138,6 +141,7 @@ export class PanelModel {
       api.pipelines(),
       api.models(),
       api.endpoints(),
+      api.batchEndpoints(),
       api.dataAssets(),
       ...expandedIds.map(id =>
         api.runs({
@@ -172,6 +176,7 @@ export class PanelModel {
       endpoints,
       v => v.endpoints
     );
+    this.batch = PanelModel.settle(this.batch, batch, v => v.endpoints);
     this.data = PanelModel.settle(this.data, dataAssets, v => v.assets);
     expandedIds.forEach((id, i) => {
       const entry = this.expanded.get(id);

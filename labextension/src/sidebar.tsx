@@ -24,6 +24,7 @@ import {
   StatusBadge
 } from './components';
 import { DataSection } from './datasection';
+import { BatchSection } from './batchsection';
 import { DeletedRuns } from './deletedruns';
 import { EndpointsSection } from './endpointsection';
 import { formatBytes, formatDuration, formatTime, formatValue } from './format';
@@ -175,6 +176,18 @@ function PanelView(props: IViewProps): JSX.Element {
           count={model.endpoints.items?.length}
         >
           <EndpointsSection {...props} />
+        </Section>
+        <Section
+          name="batch"
+          title="Batch endpoints"
+          count={model.batch.items?.length}
+        >
+          <BatchSection
+            model={model}
+            openRun={runId =>
+              void commands.execute(SidebarCommands.openRun, { runId })
+            }
+          />
         </Section>
         <Section name="data" title="Data" count={model.data.items?.length}>
           <DataSection

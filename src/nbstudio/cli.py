@@ -23,6 +23,7 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("compute", "nbstudio.compute.cli"),
     ("endpoint", "nbstudio.endpoints.cli"),
     ("data", "nbstudio.data.cli"),
+    ("batch", "nbstudio.batch.cli"),
 ]
 
 

@@ -20,6 +20,8 @@ MAGICS: list[tuple[str, str]] = [
     ("nbstudio.jupyter.data_magics", "DataMagics"),
     ("nbstudio.jupyter.automl_magics", "AutoMLMagics"),
     ("nbstudio.jupyter.pipeline_magics", "PipelineMagics"),
+    ("nbstudio.jupyter.drift_magics", "DriftMagics"),
+    ("nbstudio.jupyter.batch_magics", "BatchMagics"),
 ]
 
 

@@ -233,6 +233,12 @@ class EndpointsHandler(NbstudioHandler):
         await self.answer_list("endpoints", "nbstudio.endpoints.api:list_endpoints")
 
 
+class BatchEndpointsHandler(NbstudioHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        await self.answer_list("endpoints", "nbstudio.batch.api:list_endpoints")
+
+
 class DataAssetsHandler(NbstudioHandler):
     query_parameters = frozenset({"q"})
 

@@ -210,6 +210,31 @@ SCHEMAS: dict[str, Any] = {
             "start_time": TIME,
         },
     },
+    "BatchJobSummary": _object(
+        "IBatchJobSummary",
+        {
+            "run_id": STRING,
+            "status": STRING,
+            "input": _nullable(STRING),
+            "rows_scored": _nullable(NUMBER),
+            "output": _nullable(STRING),
+        },
+    ),
+    "BatchEndpoint": _object(
+        "IBatchEndpoint",
+        {
+            "name": STRING,
+            "model": STRING,
+            "compute": STRING,
+            "mini_batch_size": INT,
+            "max_concurrency": INT,
+            "output_action": STRING,
+            "error_threshold": INT,
+            "retries": INT,
+            "created": INT,
+            "last_job": _nullable(_ref("BatchJobSummary")),
+        },
+    ),
     "Endpoint": _object(
         "IEndpoint",
         {
@@ -594,6 +619,10 @@ PATHS: dict[str, Any] = {
         [RUN_ID],
     ),
     "/endpoints": _get("Online endpoints", _list_of("endpoints", "Endpoint", "IEndpointsAnswer")),
+    "/batch": _get(
+        "Batch endpoints, each with its latest job",
+        _list_of("endpoints", "BatchEndpoint", "IBatchEndpointsAnswer"),
+    ),
     "/data": _get(
         "Data assets, each with its latest live version, newest first",
         {

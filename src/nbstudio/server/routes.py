@@ -27,6 +27,7 @@ ROUTES: list[tuple[str, type[h.NbstudioHandler]]] = [
     (r"compute/(?P<name>[^/]+)/(?P<action>[^/]+)", h.ComputeActionHandler),
     (r"sweeps", h.SweepsHandler),
     (r"endpoints", h.EndpointsHandler),
+    (r"batch", h.BatchEndpointsHandler),
     (r"data", h.DataAssetsHandler),
     (r"data/(?P<name>[^/]+)", h.DataVersionsHandler),
     (r"data/(?P<name>[^/]+)/versions/(?P<version>[^/]+)", h.DataVersionHandler),

@@ -9,7 +9,7 @@ import * as dagre from '@dagrejs/dagre';
 import { IPipelineEdge, IPipelineStep } from './api';
 
 /** Size of a drawn step, in pixels (the view's node style uses the same). */
-export const NODE_WIDTH = 180;
+export const NODE_WIDTH = 220;
 export const NODE_HEIGHT = 48;
 
 /** The mark shown on a step reused from an earlier run. */
@@ -108,7 +108,7 @@ export function layoutPipeline(
   g.setGraph({
     rankdir: 'LR',
     nodesep: 24,
-    ranksep: 56,
+    ranksep: 80,
     marginx: 8,
     marginy: 8
   });

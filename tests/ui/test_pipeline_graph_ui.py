@@ -13,7 +13,12 @@ from test_pipeline_ui import MAKE_PIPELINE_RUNS
 def test_graph_view_of_a_pipeline_run(lab, ui) -> None:
     from playwright.sync_api import expect
 
-    (lab.root / "make_pipeline_runs.py").write_text(MAKE_PIPELINE_RUNS)
+    # other sizes than test_pipeline_ui's, so the shared workspace's cache serves neither test
+    # the other's steps
+    made_here = MAKE_PIPELINE_RUNS.replace("(10, 10, 20)", "(31, 31, 32)")
+    made_here = made_here.replace("scoring.run()", "scoring.run(n=31)")
+    assert made_here.count("31") == 3
+    (lab.root / "make_pipeline_runs.py").write_text(made_here)
     script = "import runpy; runpy.run_path('make_pipeline_runs.py', run_name='__main__')"
     full, _reused, _partly, failed = lab.python(script).stdout.split()[-4:]
     panel = ui.open_panel()

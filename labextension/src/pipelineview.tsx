@@ -5,7 +5,7 @@
  * the final state is drawn. Clicking a step opens its run.
  */
 
-import { Edge, Node, Position, ReactFlow } from '@xyflow/react';
+import { Edge, MarkerType, Node, Position, ReactFlow } from '@xyflow/react';
 import * as React from 'react';
 
 import { IPipelineDetail, NbstudioAPI } from './api';
@@ -116,6 +116,7 @@ function PipelineGraph(props: {
     source: edge.source,
     target: edge.target,
     label: edge.label || undefined,
+    markerEnd: { type: MarkerType.ArrowClosed },
     animated: detail.status === 'RUNNING'
   }));
   const byId = new Map(layout.nodes.map(n => [n.id, n]));

@@ -77,3 +77,53 @@ def _has(cls: str):
     import re
 
     return re.compile(rf"(^|\s){re.escape(cls)}(\s|$)")
+
+
+SLOW_PIPELINE = """
+import time
+import nbstudio
+
+@nbstudio.component
+def wait_for_the_harvest(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+@nbstudio.component
+def press_the_grapes(seconds: float) -> float:
+    return seconds * 2
+
+@nbstudio.pipeline
+def slow_harvest(seconds=12.0):
+    return press_the_grapes(wait_for_the_harvest(seconds))
+
+print(slow_harvest.run().run_id, flush=True)
+"""
+
+
+def test_graph_view_is_live_while_running(lab, ui) -> None:
+    from playwright.sync_api import expect
+
+    (lab.root / "slow_pipeline.py").write_text(SLOW_PIPELINE)
+    lab.start_python("import runpy; runpy.run_path('slow_pipeline.py', run_name='__main__')")
+    panel = ui.open_panel()
+    section = panel.locator('[data-section="pipelines"]')
+    # the only pipeline running in this workspace
+    running = section.locator("li[data-pipeline]").filter(
+        has=ui.page.locator(".nbs-status-RUNNING")
+    )
+    deadline_ms = 30_000
+    for _ in range(30):
+        panel.locator(".nbs-icon-button[title='Refresh now']").click()
+        if running.count():
+            break
+        ui.page.wait_for_timeout(1000)
+    expect(running).to_have_count(1, timeout=deadline_ms)
+    running.locator(".nbs-pipeline-graph-link").click()
+    view = ui.page.locator('.nbs-pipeline-page[data-status="RUNNING"]')
+    # rule: while the pipeline runs, its graph shows the running step and the one still to come
+    expect(view.locator(".react-flow__node.nbs-step-running")).to_have_count(1, timeout=15_000)
+    expect(view.locator(".react-flow__node.nbs-step-pending")).to_have_count(1)
+    ui.screenshot("pipeline-graph-running")
+    # rule: without a click, the view follows the run to its end
+    done = ui.page.locator('.nbs-pipeline-page[data-status="FINISHED"]')
+    expect(done.locator(".react-flow__node.nbs-step-finished")).to_have_count(2, timeout=60_000)

@@ -184,6 +184,33 @@ export interface IPipelineRun {
   experiment_id: string;
 }
 
+/** One step of a pipeline run (`GET pipelines/<run id>`; nbstudio.pipelines.history.run_detail). */
+export interface IPipelineStep {
+  name: string;
+  component?: string;
+  /** finished, reused, failed, running, pending or not-started. */
+  state: string;
+  run_id?: string | null;
+  upstream: string[];
+  outputs?: string[];
+  attempt?: number;
+  reused_from?: string | null;
+  duration?: number | null;
+}
+
+/** A data edge of a pipeline graph: output `output` of step `from` feeds input `input` of `to`. */
+export interface IPipelineEdge {
+  from: string;
+  to: string;
+  output?: string;
+  input?: string;
+}
+
+/** A pipeline run with its graph and each step's state. */
+export interface IPipelineDetail extends IPipelineRun {
+  graph: { steps: IPipelineStep[]; edges: IPipelineEdge[] };
+}
+
 /** An online endpoint; its full shape comes from `nbstudio.endpoints.api.list_endpoints()`. */
 /** An online endpoint (`GET endpoints`; `nbstudio.endpoints.api.list_endpoints`). */
 export interface IEndpoint {
@@ -498,6 +525,10 @@ export class NbstudioAPI {
 
   pipelines(): Promise<{ pipelines: IPipelineRun[] }> {
     return this.get('pipelines');
+  }
+
+  pipeline(runId: string): Promise<IPipelineDetail> {
+    return this.get(`pipelines/${encodeURIComponent(runId)}`);
   }
 
   endpoints(): Promise<{ endpoints: IEndpoint[] }> {

@@ -12,6 +12,7 @@ import { IRunSummary, NbstudioAPI } from './api';
 import { CompareView } from './compareview';
 import { nbstudioIcon } from './icons';
 import { PanelModel } from './model';
+import { PipelineView } from './pipelineview';
 import { monitorStatusPlugin } from './monitorstatus';
 import { RunView } from './runview';
 import { Sidebar, SidebarCommands } from './sidebar';
@@ -25,6 +26,7 @@ namespace CommandIDs {
   export const compareSelected = SidebarCommands.compareSelected;
   export const compareExperiment = SidebarCommands.compareExperiment;
   export const openTrials = SidebarCommands.openTrials;
+  export const openPipeline = SidebarCommands.openPipeline;
 }
 
 /** The id of the side panel (and of its tab in the left sidebar). */
@@ -63,8 +65,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
         void app.commands.execute('docmanager:open', { path });
       }
     };
-    const openRun = (runId: string): void =>
-      void app.commands.execute(CommandIDs.openRun, { runId });
+    const openRun = (runId: string, name?: string): void =>
+      void app.commands.execute(CommandIDs.openRun, { runId, name });
     const openTrials = (runId: string, name: string): void =>
       void app.commands.execute(CommandIDs.openTrials, { runId, name });
     const compare = (runs: readonly IRunSummary[], label: string): void => {
@@ -103,7 +105,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
               typeof args.name === 'string' && args.name
                 ? args.name
                 : runId.slice(0, 8);
-            const title = prefix === 'run' ? 'Run' : 'Trials';
+            const title = Private.VIEW_TITLES[prefix] ?? prefix;
             views.add(make(runId), viewId, `${title} ${name}`);
           }
         }
@@ -129,6 +131,12 @@ const plugin: JupyterFrontEndPlugin<void> = {
       'Open the trials page of an nbstudio sweep or AutoML job',
       'trials',
       runId => new TrialsView({ api, runId, openRun })
+    );
+    addRunCommand(
+      CommandIDs.openPipeline,
+      'Open the graph of an nbstudio pipeline run',
+      'pipeline',
+      runId => new PipelineView({ api, runId, openRun })
     );
     app.commands.addCommand(CommandIDs.compareSelected, {
       label: 'Compare selected nbstudio runs',
@@ -156,6 +164,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
 namespace Private {
   let counter = 0;
+
+  /** The tab title's first word of each kind of per-run view. */
+  export const VIEW_TITLES: Record<string, string> = {
+    run: 'Run',
+    trials: 'Trials',
+    pipeline: 'Pipeline'
+  };
 
   /** A fresh number for a compare view's id. */
   export function nextId(): number {

@@ -37,6 +37,7 @@ export namespace SidebarCommands {
   export const compareSelected = 'nbstudio:compare-selected';
   export const compareExperiment = 'nbstudio:compare-experiment';
   export const openTrials = 'nbstudio:open-trials';
+  export const openPipeline = 'nbstudio:open-pipeline';
 }
 
 /** The nbstudio side panel widget. */
@@ -538,6 +539,18 @@ function PipelinesSection(props: IViewProps): JSX.Element {
                 }
               >
                 {run.run_name ?? run.pipeline}
+              </span>
+              <span
+                className="nbs-clickable nbs-note nbs-pipeline-graph-link"
+                title="Open the pipeline's graph"
+                onClick={() =>
+                  void commands.execute(SidebarCommands.openPipeline, {
+                    runId: run.run_id,
+                    name: run.run_name ?? run.pipeline
+                  })
+                }
+              >
+                graph
               </span>
               <span className="nbs-note">{formatDuration(run.duration)}</span>
             </div>

@@ -10,6 +10,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from nbstudio.jsonfile import read_json
+from nbstudio.resources import supervisor
+
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
 
 
@@ -30,7 +33,10 @@ def test_notebook_runs(notebook: Path, tmp_path: Path, monkeypatch: pytest.Monke
         kernel_name="python3",
         resources={"metadata": {"path": str(workspace)}},
     )
-    client.execute(cwd=str(workspace), env=dict(os.environ))
+    try:
+        client.execute(cwd=str(workspace), env=dict(os.environ))
+    finally:
+        _stop_resources(workspace)
     errors = [
         output
         for cell in nb.cells
@@ -41,3 +47,11 @@ def test_notebook_runs(notebook: Path, tmp_path: Path, monkeypatch: pytest.Monke
     # rule: the notebook runs without an error output, against its own fresh store
     assert errors == []
     assert (workspace / ".nbstudio" / "mlflow.db").exists()
+
+
+def _stop_resources(workspace: Path) -> None:
+    """A notebook that failed half-way leaves no cluster or endpoint process running."""
+    for status in (workspace / ".nbstudio").glob("*/*/status.json"):
+        record = read_json(status) or {}
+        if isinstance(record.get("pid"), int):
+            supervisor.stop(record["pid"], record.get("pid_started"), timeout=10)

@@ -46,7 +46,7 @@ def _asset_ref(reference: str) -> AssetRef:
 def assets_json(session: Session | None = None, query: str = "") -> list[dict[str, Any]]:
     """Every asset with its latest live version, newest first; ``query`` filters names/tags."""
     if not (session or get_session()).store_exists():
-        return {"assets": []}
+        return []
     session = _session(session)
     by_name: dict[str, list[versions.DataVersion]] = {}
     for v in versions.all_versions(session):

@@ -27,7 +27,7 @@ def list_models_json(session: Session | None = None) -> list[dict[str, Any]]:
     as ``{"models": [...]}``)."""
     session = session or get_session()
     if not session.store_exists():
-        return {"models": []}
+        return []
     session.workspace  # noqa: B018 - opens the store and points the registry at it
     client = session.client()
     models = _all_pages(client.search_registered_models, max_results=1000)

@@ -81,7 +81,10 @@ def _drop_docstrings(node: ast.AST) -> None:
 
 
 def _label(obj: Any) -> str:
-    return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', repr(obj))}"
+    """``module.qualname``; a function defined where no ``__name__`` is set (a shell whose
+    namespace was reset) is the notebook's own, ``__main__``, as in any kernel."""
+    module = getattr(obj, "__module__", "?") or "__main__"
+    return f"{module}.{getattr(obj, '__qualname__', repr(obj))}"
 
 
 def _local_names(node: ast.AST) -> set[str]:

@@ -24,9 +24,9 @@ export function BatchSection(props: {
     return (
       <EmptyState>
         No batch endpoints. Score a data asset in batch with{' '}
-        <code>%batch create my-batch --model my-model@champion</code> then{' '}
-        <code>%batch invoke my-batch --input my-data@latest</code>; its jobs
-        show here.
+        <code>%batch create my-batch --model my-model@champion</code>, then
+        invoke it on a data asset version (<code>%batch -h</code> shows how);
+        its jobs show here.
       </EmptyState>
     );
   }

@@ -514,9 +514,8 @@ function PipelinesSection(props: IViewProps): JSX.Element {
     return (
       <EmptyState>
         No pipelines yet. Decorate a function of components with{' '}
-        <code>@nbstudio.pipeline</code> and run it with{' '}
-        <code>%pipeline run NAME</code>: its runs, with their steps done and
-        reused, show here.
+        <code>@nbstudio.pipeline</code> and run it (<code>%pipeline -h</code>{' '}
+        shows how): its runs, with their steps done and reused, show here.
       </EmptyState>
     );
   }

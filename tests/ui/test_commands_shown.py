@@ -37,6 +37,7 @@ CELL_BODY = "import mlflow\nmlflow.log_metric('accuracy', 0.9)"
 CLEANUP = {
     ("%endpoint", "create"): "%endpoint delete my-endpoint",
     ("%compute", "create"): "%compute delete cpu",
+    ("%batch", "create"): "%batch delete my-batch",
 }
 
 SHOWN_COMMANDS = """() => Array.from(document.querySelectorAll('#nbstudio-panel .nbs-empty code'))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nbstudio.batch.errors import BatchError
+from nbstudio.data.errors import DataError
 
 
 @dataclass(frozen=True)
@@ -51,16 +52,10 @@ def plan(asset: Any, mini_batch_size: int) -> tuple[Any, list[Partition]]:
         if any(step == "take" for step, _ in steps):
             mini_batch_size = max(len(files), 1)
     else:
-        found = [root] if fs.isfile(root) else sorted(fs.find(root))
-        by_format: dict[str, list[str]] = {}
-        for f in found:
-            kind = tabular.format_of(f)
-            if kind:
-                by_format.setdefault(kind, []).append(f)
-        if len(by_format) != 1:
-            what = "mixes formats" if by_format else "holds no CSV, Parquet or JSON-lines file"
-            raise BatchError(f"{asset.reference} {what}: cannot score it as one table.")
-        fmt, files = next(iter(by_format.items()))
+        try:
+            fmt, files = tabular.files_of_one_format(fs, root, asset.reference, "score")
+        except DataError as exc:
+            raise BatchError(str(exc)) from None
     if not files:
         raise BatchError(f"{asset.reference} holds no file to score.")
     base = root if not fs.isfile(root) else root.rsplit("/", 1)[0]

@@ -149,16 +149,7 @@ class DataAsset:
         fs, root = self._place.fs, self._place.path
         if self.type == "mltable":
             return mltable.load(fs, root).read(fs)
-        files = [root] if fs.isfile(root) else sorted(fs.find(root))
-        by_format: dict[str, list[str]] = {}
-        for f in files:
-            fmt = tabular.format_of(f)
-            if fmt:
-                by_format.setdefault(fmt, []).append(f)
-        if len(by_format) != 1:
-            what = "mixes formats" if by_format else "holds no CSV, Parquet or JSON-lines file"
-            raise DataError(f"{self.reference} {what}: cannot read it as one table.")
-        fmt, paths = next(iter(by_format.items()))
+        fmt, paths = tabular.files_of_one_format(fs, root, self.reference, "read")
         return tabular.read_tables(fs, paths, fmt)
 
     def schema(self) -> Any:

@@ -36,6 +36,22 @@ def format_of(path: str) -> str | None:
     return None
 
 
+def files_of_one_format(fs: Any, root: str, reference: str, use: str) -> tuple[str, list[str]]:
+    """The format and files of a file or folder read as one table (one format only); the error
+    names the asset ``reference`` and what it could not be used for (``use``: "read", "score")."""
+    found = [root] if fs.isfile(root) else sorted(fs.find(root))
+    by_format: dict[str, list[str]] = {}
+    for path in found:
+        fmt = format_of(path)
+        if fmt:
+            by_format.setdefault(fmt, []).append(path)
+    if len(by_format) != 1:
+        what = "mixes formats" if by_format else "holds no CSV, Parquet or JSON-lines file"
+        raise DataError(f"{reference} {what}: cannot {use} it as one table.")
+    fmt, paths = next(iter(by_format.items()))
+    return fmt, paths
+
+
 def _csv_options(options: dict[str, Any], path: str, block: int | None = None) -> tuple:
     from pyarrow import csv
 

@@ -70,3 +70,13 @@ def postgres() -> Iterator[str]:
 
     with postgres_cluster() as uri:
         yield uri
+
+
+@pytest.fixture(autouse=True)
+def _no_asynchronous_logging_left_on() -> Iterator[None]:
+    """A test that leaves MLflow's asynchronous logging switched on for the process makes every
+    later test's client calls queued (their errors only logged): fail the test that did it."""
+    before = os.environ.get("MLFLOW_ENABLE_ASYNC_LOGGING")
+    yield
+    after = os.environ.get("MLFLOW_ENABLE_ASYNC_LOGGING")
+    assert after == before, f"MLFLOW_ENABLE_ASYNC_LOGGING left as {after!r} (was {before!r})"

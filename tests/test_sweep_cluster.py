@@ -89,22 +89,24 @@ def test_sweep_cell_on_the_cluster(cluster: Path, ip):
     assert str(os.getpid()) not in pids  # written by the nodes, not by this process
 
 
-def test_report_hooks_of_concurrent_trials_do_not_leak():
-    original = mlflow.log_metric
+def test_report_hooks_of_concurrent_trials_do_not_leak(workspace):
+    heard: dict[str, list[float]] = {"a": [], "b": []}
     entered, release = threading.Barrier(2), threading.Event()
 
-    def watch() -> None:
-        with report_hook("run", "m", lambda values: None):
-            entered.wait()
-            release.wait(5)
+    def trial(name: str) -> None:
+        with mlflow.start_run(run_name=name) as run:
+            with report_hook(run.info.run_id, "m", lambda values: heard[name].append(values[-1])):
+                mlflow.log_metric("m", 1.0 if name == "a" else 2.0)
+                entered.wait(5)
+                release.wait(5)
+            mlflow.log_metric("m", 9.0)  # after the trial's hook: not judged
 
-    threads = [threading.Thread(target=watch) for _ in range(2)]
+    threads = [threading.Thread(target=trial, args=(name,)) for name in heard]
     for thread in threads:
         thread.start()
     time.sleep(0.2)
-    # Rule: while trials are watched one wrapper is installed; once all end, the original is back.
-    assert mlflow.log_metric is not original
     release.set()
     for thread in threads:
         thread.join()
-    assert mlflow.log_metric is original
+    # Rule: each trial hears only its own thread's reports, and only while it is watched.
+    assert heard == {"a": [1.0], "b": [2.0]}

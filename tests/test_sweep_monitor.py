@@ -22,6 +22,7 @@ def test_sweep_monitor_follows_a_sweep(workspace: Path) -> None:
         if "live" not in state:
             widget = SweepMonitor(progress.parent_run_id, "acc", "maximize", 5, ["x", "k"])
             state["live"] = LiveMonitor(progress.parent_run_id, widget=widget)
+            widget.prepare()  # as LiveMonitor.start does on the kernel's thread (imports plotly)
         state["live"].poll()
         snapshots.append(dict(state["live"].widget.counts))
 

@@ -284,18 +284,77 @@ def test_mlflow_call_forms_keep_their_meaning_inside_a_run(workspace) -> None:
 
 
 def test_a_tracked_run_nested_in_another_leaves_the_outer_one_batching(workspace) -> None:
-    from nbstudio.tracking import batching
+    from nbstudio.tracking import hook
 
     with TrackedRun(RunSpec(name="outer")) as outer:
         with TrackedRun(RunSpec(name="inner", nested=True)) as inner:
             mlflow.log_metric("m", 1.0)
         mlflow.log_metric("m", 2.0)
         # rule: after the inner run, the outer run's points are batched (and flushed) again
-        assert batching._batchers.get(threading.get_ident()).run_id == outer.run_id
+        assert hook._sinks.get(threading.get_ident()).run_id == outer.run_id
     client = get_session().client()
     assert client.get_run(inner.run_id).data.metrics == {"m": 1.0}
     assert client.get_run(outer.run_id).data.metrics == {"m": 2.0}
-    assert threading.get_ident() not in batching._batchers
+    assert threading.get_ident() not in hook._sinks
+
+
+def test_runs_change_no_environment_variable_and_no_other_threads_logging(workspace) -> None:
+    """Concurrent runs used to flip MLFLOW_ENABLE_ASYNC_LOGGING per run and could leave it on for
+    the whole process (a thread's save/restore racing another's): every later client call of the
+    process was then queued, and its errors only logged."""
+    client = get_session().client()
+    before = dict(os.environ)
+    hooked = mlflow.log_metric
+    started, release = threading.Barrier(3), threading.Event()
+    run_ids: dict[str, str] = {}
+
+    def a_run(name: str) -> None:
+        with TrackedRun(RunSpec(name=name)) as tracked:
+            run_ids[name] = tracked.run_id
+            mlflow.set_tag("inside", name)
+            mlflow.log_metric("m", 1.0)
+            started.wait(10)
+            release.wait(10)
+
+    threads = [threading.Thread(target=a_run, args=(f"t{i}",)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    started.wait(10)
+    # rule: while runs are active in other threads, this thread's writes are synchronous: a
+    # refused tag raises here (a queued one would only be logged)
+    with mlflow.start_run(run_name="outside") as run:
+        with pytest.raises(mlflow.exceptions.MlflowException):
+            client.set_tag(run.info.run_id, "bad\x00key", "1")
+        mlflow.set_tag("direct", "1")
+        assert client.get_run(run.info.run_id).data.tags["direct"] == "1"
+    release.set()
+    for thread in threads:
+        thread.join()
+    # rule: no environment variable changed (one buffering default may be set at install)
+    buffering = "MLFLOW_ASYNC_LOGGING_BUFFERING_SECONDS"
+    after = {k: v for k, v in os.environ.items() if k != buffering}
+    assert after == {k: v for k, v in before.items() if k != buffering}
+    assert "MLFLOW_ENABLE_ASYNC_LOGGING" not in os.environ
+    # rule: one hook, installed once: runs neither replace nor remove it
+    assert mlflow.log_metric is hooked or mlflow.log_metric.__module__ == "nbstudio.tracking.hook"
+    tags = {name: client.get_run(run_id).data.tags["inside"] for name, run_id in run_ids.items()}
+    assert tags == {"t0": "t0", "t1": "t1"}
+
+
+def test_params_and_tags_inside_a_run_are_queued_and_all_written(workspace) -> None:
+    client = get_session().client()
+    with TrackedRun(RunSpec(name="queued")) as run:
+        for i in range(50):
+            mlflow.log_param(f"p{i}", i)
+            mlflow.set_tag(f"t{i}", i)
+        mlflow.log_params({"many": 1, "more": 2})
+        mlflow.set_tags({"x": "y"})
+    data = client.get_run(run.run_id).data
+    # rule: everything logged inside the run is in the store when the run has ended
+    assert len([k for k in data.params if k.startswith("p")]) == 50
+    assert data.params["many"] == "1"
+    assert data.tags["x"] == "y"
+    assert data.tags["t49"] == "49"
 
 
 def test_refused_data_is_heard_after_flaml_quietened_mlflow(workspace) -> None:

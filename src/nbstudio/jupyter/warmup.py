@@ -82,6 +82,11 @@ def _plan() -> list[Callable[[], object]]:
         session.workspace  # noqa: B018 - opens the store: schema created or migrated once
         session.experiment_id()
 
+    def metric_hook() -> None:
+        from nbstudio.tracking import hook
+
+        hook.install()  # the one hook on MLflow's logging functions, once per process
+
     def environment() -> None:
         from nbstudio.tracking.environment import installed_versions
 
@@ -89,6 +94,7 @@ def _plan() -> list[Callable[[], object]]:
 
     return [
         module("mlflow"),
+        metric_hook,
         module("nbstudio.jupyter.cell_runner"),
         store,
         environment,

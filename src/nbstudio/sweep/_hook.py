@@ -1,10 +1,10 @@
 """Stop a trial running in this process: at its next metric report, or when its time is up.
 
 A trial body only calls ``mlflow.log_metric``; it knows nothing of policies. While a trial runs,
-`report_hook` wraps ``mlflow.log_metric`` and ``mlflow.log_metrics`` so that each report of the
-primary metric is first logged as usual and then judged; a decision to stop raises
-`TrialStopped` right there, inside the trial's code, so the trial stops within the same call.
-The wrapper is installed for the trial only and removed after it.
+`report_hook` listens, through the one hook on MLflow's functions (`tracking.hook`), to the
+trial's thread: each report of the primary metric is first logged as usual and then judged; a
+decision to stop raises `TrialStopped` right there, inside the trial's code, so the trial stops
+within the same call.
 
 A trial that stops reporting (a long ``fit``) cannot be stopped at a report, so `Watchdog` raises
 `TrialStopped` asynchronously in the trial's thread when its deadline passes. Python delivers
@@ -21,13 +21,9 @@ import ctypes
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
-import mlflow
-import mlflow.tracking.fluent as fluent
-
-from nbstudio.tracking import RunTerminated
+from nbstudio.tracking import RunTerminated, hook
 
 # Called with the trial's reports so far after each report; returns a reason to stop, or None.
 OnReport = Callable[[list[float]], str | None]
@@ -57,56 +53,6 @@ class SweepTimedOut(TrialStopped):
         super().__init__("timeout")
 
 
-@dataclass
-class _Watch:
-    """What one thread's trial listens for."""
-
-    run_id: str
-    metric: str
-    on_report: OnReport
-    values: list[float] = field(default_factory=list)
-
-    def ours(self, run_id: str | None) -> bool:
-        if run_id is not None:
-            return run_id == self.run_id
-        active = mlflow.active_run()
-        return active is not None and active.info.run_id == self.run_id
-
-    def judge(self, value: Any) -> None:
-        try:
-            self.values.append(float(value))
-        except (TypeError, ValueError):
-            return
-        reason = self.on_report(self.values)
-        if reason is not None:
-            raise TrialStopped(reason)
-
-
-# Trials being watched, by thread: several may run at once in one process (threads of a Dask
-# worker), so one wrapper is installed while any is watched, and each call finds its own.
-_watches: dict[int, _Watch] = {}
-_originals: tuple[Any, Any] | None = None
-_install_lock = threading.Lock()
-
-
-def _log_metric(key: str, value: float, *args: Any, **kwargs: Any) -> Any:
-    assert _originals is not None
-    result = _originals[0](key, value, *args, **kwargs)
-    watch = _watches.get(threading.get_ident())
-    if watch is not None and key == watch.metric and watch.ours(kwargs.get("run_id")):
-        watch.judge(value)
-    return result
-
-
-def _log_metrics(metrics: dict[str, float], *args: Any, **kwargs: Any) -> Any:
-    assert _originals is not None
-    result = _originals[1](metrics, *args, **kwargs)
-    watch = _watches.get(threading.get_ident())
-    if watch is not None and watch.metric in metrics and watch.ours(kwargs.get("run_id")):
-        watch.judge(metrics[watch.metric])
-    return result
-
-
 @contextlib.contextmanager
 def report_hook(run_id: str, metric: str, on_report: OnReport) -> Iterator[list[float]]:
     """Within the block, judge every report of ``metric`` to run ``run_id`` from this thread.
@@ -114,26 +60,19 @@ def report_hook(run_id: str, metric: str, on_report: OnReport) -> Iterator[list[
     Yields the list of reported values (the trial's history), filled as reports arrive.
     Reports by other threads or to other runs pass through untouched.
     """
-    global _originals
-    watch = _Watch(run_id, metric, on_report)
-    thread = threading.get_ident()
-    with _install_lock:
-        if _originals is None:
-            _originals = (fluent.log_metric, fluent.log_metrics)
-            _log_metric.__wrapped__ = _originals[0]  # type: ignore[attr-defined]
-            _log_metrics.__wrapped__ = _originals[1]  # type: ignore[attr-defined]
-            mlflow.log_metric = fluent.log_metric = _log_metric
-            mlflow.log_metrics = fluent.log_metrics = _log_metrics
-        _watches[thread] = watch
-    try:
-        yield watch.values
-    finally:
-        with _install_lock:
-            _watches.pop(thread, None)
-            if not _watches and _originals is not None:
-                mlflow.log_metric = fluent.log_metric = _originals[0]
-                mlflow.log_metrics = fluent.log_metrics = _originals[1]
-                _originals = None
+    values: list[float] = []
+
+    def judge(value: Any) -> None:
+        try:
+            values.append(float(value))
+        except (TypeError, ValueError):
+            return
+        reason = on_report(values)
+        if reason is not None:
+            raise TrialStopped(reason)
+
+    with hook.listen(run_id, metric, judge):
+        yield values
 
 
 def _set_async_exc(thread_id: int, exc: type[BaseException] | None) -> None:

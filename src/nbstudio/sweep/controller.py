@@ -14,7 +14,6 @@ import contextlib
 import functools
 import json
 import math
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -42,10 +41,6 @@ _POLL_SECONDS = 0.05
 # How often the histories of trials running elsewhere (a cluster) are read back and judged.
 _REMOTE_JUDGE_SECONDS = 0.5
 _MAX_TAG_CHARS = 6000  # MLflow limits tag values to 8,000 characters
-# MLflow's asynchronous logging thread waits up to 1 s on an empty queue, and ending a run joins
-# it, so each trial's end would cost up to a second. With buffering on, the thread waits on an
-# event that ending the run sets, so trials end at once; points reach the store within 1 s.
-_ASYNC_BUFFER_ENV = "MLFLOW_ASYNC_LOGGING_BUFFERING_SECONDS"
 
 
 @dataclass
@@ -74,18 +69,6 @@ def _quiet_optuna() -> Iterator[None]:
         yield
     finally:
         optuna.logging.set_verbosity(saved)
-
-
-@contextlib.contextmanager
-def _fast_async_logging() -> Iterator[None]:
-    saved = os.environ.get(_ASYNC_BUFFER_ENV)
-    if saved is None:
-        os.environ[_ASYNC_BUFFER_ENV] = "1"
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop(_ASYNC_BUFFER_ENV, None)
 
 
 def _json_safe(attrs: dict[str, Any]) -> dict[str, Any]:
@@ -649,7 +632,7 @@ def run_sweep(
     reason = None
     status = "FINISHED"
     try:
-        with _quiet_optuna(), _fast_async_logging():
+        with _quiet_optuna():
             reason = controller.run()
         if controller.all_failed():
             status, reason = "FAILED", "all-trials-failed"

@@ -6,13 +6,13 @@ saved as ``error.txt``) or KILLED, never RUNNING, and the exception goes on to t
 unchanged.
 
 Inside the block, the run's ``mlflow.log_metric`` calls are kept in memory and written in batches
-(`tracking.batching`), and other logging is switched to MLflow's asynchronous logging; everything
-is written before the run is ended, and what the store refuses ends the run FAILED.
+and its params and tags go to MLflow's asynchronous queue (both routed by the one hook on MLflow's
+functions, `tracking.hook`, for this thread only); everything is written before the run is
+ended, and what the store refuses ends the run FAILED.
 """
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 import traceback
@@ -29,17 +29,11 @@ from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
 from nbstudio.errors import RunError
 from nbstudio.session import Session, get_session
-from nbstudio.tracking import context, environment, flaml_defaults, trusted_models
-from nbstudio.tracking.batching import MetricBatcher
+from nbstudio.tracking import context, environment, flaml_defaults, hook, trusted_models
 from nbstudio.tracking.capture import OutputTee
 from nbstudio.tracking.refused import RefusedData
 from nbstudio.tracking.result import RunResult
 
-ASYNC_LOGGING_ENV = "MLFLOW_ENABLE_ASYNC_LOGGING"
-# Without a buffering interval MLflow's async queue writes every point in its own transaction;
-# with one it merges up to 1,000 points per write. One second keeps live monitors within ~1 s.
-ASYNC_BUFFER_ENV = "MLFLOW_ASYNC_LOGGING_BUFFERING_SECONDS"
-ASYNC_BUFFER_SECONDS = "1"
 #: Seconds between samples of a run's system metrics (``--system-metrics``).
 SYSTEM_METRICS_INTERVAL = 2
 
@@ -127,7 +121,7 @@ class TrackedRun:
         self._artifact_uri: str | None = None
         self._experiment_id = ""
         self._refused: RefusedData | None = None
-        self._batcher: MetricBatcher | None = None
+        self._sink: hook.RunSink | None = None
         self._trusting = False  # trusted_models/flaml_defaults entered: left once at the end
 
     # -- start ---------------------------------------------------------------------------------
@@ -168,8 +162,6 @@ class TrackedRun:
         self.run_id = active.info.run_id
         self._artifact_uri = active.info.artifact_uri
         self._started = time.monotonic()
-        self._saved_async = os.environ.get(ASYNC_LOGGING_ENV)
-        self._saved_buffer = os.environ.get(ASYNC_BUFFER_ENV)
         # From here on the run exists: whatever stops the start (bad params, an interrupt or a
         # sweep's stop landing now) must still end it, or it would stay RUNNING.
         try:
@@ -178,13 +170,11 @@ class TrackedRun:
                     mlflow.log_params({k: _param_text(v) for k, v in self.spec.params.items()})
             except MlflowException as exc:
                 raise RunError(f"Cannot log params: {exc.message}") from None
-            os.environ[ASYNC_LOGGING_ENV] = "true"
-            os.environ.setdefault(ASYNC_BUFFER_ENV, ASYNC_BUFFER_SECONDS)
             trusted_models.enter()
             flaml_defaults.enter()
             self._trusting = True
             self._refused = RefusedData(self.run_id).__enter__()
-            self._batcher = MetricBatcher(self.session.client(), self.run_id).__enter__()
+            self._sink = hook.attach(self.session.client(), self.run_id)
             if self.spec.autolog:
                 mlflow.autolog(silent=True)
             if self.spec.capture_output:
@@ -262,18 +252,14 @@ class TrackedRun:
             self._trusting = False
             trusted_models.leave()
             flaml_defaults.leave()
-        try:
-            if self._batcher is not None:
-                self._batcher.close()
-            mlflow.flush_async_logging()
-        finally:
-            _restore_env(ASYNC_LOGGING_ENV, self._saved_async)
-            _restore_env(ASYNC_BUFFER_ENV, self._saved_buffer)
+        if self._sink is not None:
+            self._sink.close()
+        mlflow.flush_async_logging()
         refused = None
         if self._refused is not None:
             self._refused.__exit__()
-            if self._batcher is not None:
-                self._refused.messages.extend(self._batcher.errors)
+            if self._sink is not None:
+                self._refused.messages.extend(self._sink.errors)
             refused = self._refused.summary()
         if refused is not None and status == RunStatus.to_string(RunStatus.FINISHED):
             status = RunStatus.to_string(RunStatus.FAILED)
@@ -350,10 +336,3 @@ def _one_line(exc: BaseException | None) -> str | None:
     if exc is None:
         return None
     return "".join(traceback.format_exception_only(type(exc), exc)).strip()
-
-
-def _restore_env(name: str, value: str | None) -> None:
-    if value is None:
-        os.environ.pop(name, None)
-    else:
-        os.environ[name] = value

@@ -1,4 +1,4 @@
-"""10,000 mlflow.log_metric calls inside %%mlrun vs plain synchronous MLflow (target: >= 30x, issue 13).
+"""10,000 mlflow.log_metric calls inside %%mlrun vs plain synchronous MLflow (target: >= 30x).
 
 This script's name is the one the issue gives it, and it is also the standard library's ``logging``.
 A script's folder leads ``sys.path``, so when another benchmark here runs, ``import logging`` finds

@@ -304,7 +304,6 @@ def test_runs_change_no_environment_variable_and_no_other_threads_logging(worksp
     process was then queued, and its errors only logged."""
     client = get_session().client()
     before = dict(os.environ)
-    hooked = mlflow.log_metric
     started, release = threading.Barrier(3), threading.Event()
     run_ids: dict[str, str] = {}
 
@@ -336,7 +335,10 @@ def test_runs_change_no_environment_variable_and_no_other_threads_logging(worksp
     assert after == {k: v for k, v in before.items() if k != buffering}
     assert "MLFLOW_ENABLE_ASYNC_LOGGING" not in os.environ
     # rule: one hook, installed once: runs neither replace nor remove it
-    assert mlflow.log_metric is hooked or mlflow.log_metric.__module__ == "nbstudio.tracking.hook"
+    from nbstudio.tracking import hook
+
+    assert mlflow.log_metric is hook._WRAPPERS["log_metric"]
+    assert mlflow.set_tag is hook._WRAPPERS["set_tag"]
     tags = {name: client.get_run(run_id).data.tags["inside"] for name, run_id in run_ids.items()}
     assert tags == {"t0": "t0", "t1": "t1"}
 

@@ -60,6 +60,13 @@ def test_load_ext_warms_mlflow_the_store_and_plotly_while_the_kernel_is_idle(
     # created and migrated the store
     assert _kernel_output(client, PROBE).strip() == "['mlflow', 'plotly.basewidget']"
     assert (tmp_path / ".nbstudio" / "mlflow.db").stat().st_size > 0
+    # rule: the one metric hook is in place, and the map of installed packages that the first
+    # model's save builds (seconds on a loaded machine) is built: a first %register_model is fast
+    probe = (
+        "import mlflow, mlflow.utils.requirements_utils as r, nbstudio.tracking.hook as h\n"
+        "print(mlflow.log_metric is h._WRAPPERS['log_metric'], r._MODULES_TO_PACKAGES is not None)"
+    )
+    assert _kernel_output(client, probe).split() == ["True", "True"]
     # rule: a cell importing what the warm-up imports meanwhile runs without an import error
     assert "ok" in _kernel_output(client, "import sklearn.linear_model, pandas\nprint('ok')")
 

@@ -87,6 +87,11 @@ def _plan() -> list[Callable[[], object]]:
 
         hook.install()  # the one hook on MLflow's logging functions, once per process
 
+    def requirements_map() -> None:
+        from nbstudio.tracking.mlflow_private import build_requirements_map
+
+        build_requirements_map()  # a first model's save would build it
+
     def environment() -> None:
         from nbstudio.tracking.environment import installed_versions
 
@@ -103,6 +108,8 @@ def _plan() -> list[Callable[[], object]]:
         module("nbstudio.models.registry"),
         module("mlflow.sklearn"),
         module("mlflow.models.signature"),
+        module("mlflow.pyfunc"),
+        requirements_map,
         # plotly's widget last and in pieces (a cell that arrives waits for one piece at most):
         # the monitor makes its chart only once plotly is imported (`RunMonitor.prepare`).
         module("plotly.graph_objects"),

@@ -4,8 +4,10 @@ Issue 13 §3: the experiment list paged through every run of every experiment on
 the sweep list read all trials of every sweep. This benchmark fills an SQLite store with N runs in
 20 experiments, including sweeps of 20 trials each (written in bulk, as SqlAlchemyStore writes
 them), starts ``mlflow server`` on it and a ``jupyter server`` with nbstudio pointed at that
-server, and times the panel's full refresh through the REST API (experiments, sweeps, models,
-compute, endpoints). Same run, for comparison:
+server, and times the panel's full refresh through the REST API: its eight routes (experiments,
+compute, sweeps, pipelines, models, endpoints, batch endpoints, data assets) asked at once, as the
+panel asks them (the time until the last answer), and one after another (their sum). Same run,
+for comparison:
 
 - today's code path before this change (``legacy``): the experiment counts paged from every run and
   every sweep's trials read on each refresh, called in-process against the same server;
@@ -38,7 +40,17 @@ from panel_api import free_port, start_server, wait_ready
 
 EXPERIMENTS = 20
 TRIALS = 20
-ROUTES = ("experiments", "sweeps", "models", "compute", "endpoints")
+# The routes of the panel's refresh (labextension/src/model.ts `refresh`), asked all at once.
+ROUTES = (
+    "experiments",
+    "compute",
+    "sweeps",
+    "pipelines",
+    "models",
+    "endpoints",
+    "batch",
+    "data",
+)
 SIZES = ((1_000, 5), (10_000, 50))  # (runs, sweeps)
 
 
@@ -160,11 +172,31 @@ def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
 
 
 def http_refresh(http, base: str) -> Callable[[], None]:
+    """The routes one after another (the sum of their times)."""
+
     def refresh() -> None:
         for route in ROUTES:
             http.get(f"{base}/nbstudio/api/{route}").raise_for_status()
 
     return refresh
+
+
+def panel_refresh(base: str, token: str) -> Callable[[], None]:
+    """The routes at once, as the panel asks them (the time until the last answer)."""
+    import asyncio
+
+    import httpx
+
+    async def all_routes() -> None:
+        headers = {"Authorization": f"token {token}"}
+        async with httpx.AsyncClient(headers=headers, timeout=300) as http:
+            answers = await asyncio.gather(
+                *(http.get(f"{base}/nbstudio/api/{route}") for route in ROUTES)
+            )
+        for answer in answers:
+            answer.raise_for_status()
+
+    return lambda: asyncio.run(all_routes())
 
 
 def in_process(root: Path, legacy: bool) -> Callable[[], None]:
@@ -237,7 +269,8 @@ def measure(runs: int, sweeps: int, tmp: Path) -> dict[str, tuple[float, float]]
             procs.append(proc)
             with httpx.Client(headers={"Authorization": f"token {token}"}, timeout=300) as http:
                 wait_ready(http, base, proc)
-                figures[f"HTTP, {label}"] = timed(http_refresh(http, base), 10)
+                figures[f"HTTP, {label}"] = timed(panel_refresh(base, token), 10)
+                figures[f"HTTP one by one, {label}"] = timed(http_refresh(http, base), 5)
             if label == "server":
                 os.chdir(root)
                 figures["in-process, server"] = timed(in_process(root, legacy=False), 5)
@@ -255,7 +288,7 @@ def main() -> None:
         for runs, sweeps in SIZES:
             results[runs] = measure(runs, sweeps, Path(tmp))
     small, large = (results[n] for n, _ in SIZES)
-    print(f"\n{'full refresh (5 routes)':34} {'runs':>7} {'first':>10} {'median':>10}")
+    print(f"\n{f'full refresh ({len(ROUTES)} routes)':34} {'runs':>7} {'first':>10} {'median':>10}")
     for runs, _ in SIZES:
         for label, (first, median) in results[runs].items():
             print(f"{label:34} {runs:7,} {first * 1000:8.0f}ms {median * 1000:8.0f}ms")

@@ -89,7 +89,7 @@ class ClientReader:
         with self._lock:
             if self._tally is None:
                 self._tally = _Tally()
-                self._add(self._tally, self._all_runs(""))
+                self._add(self._tally, self._all_runs("", self._experiment_ids()))
             else:
                 self._update(self._tally)
             tally = self._tally
@@ -109,8 +109,7 @@ class ClientReader:
             if not token:
                 return found
 
-    def _all_runs(self, filter_string: str) -> list[Run]:
-        ids = self._experiment_ids()
+    def _all_runs(self, filter_string: str, ids: list[str]) -> list[Run]:
         found: list[Run] = []
         for first in range(0, len(ids), 100):  # MLflow's limit of experiments per search
             token = None
@@ -149,11 +148,12 @@ class ClientReader:
     def _update(self, tally: _Tally) -> None:
         """Runs started since the newest start seen, and the runs that were running."""
         since = tally.newest_start or 0
-        fresh = self._all_runs(f"attributes.start_time >= {since}")
+        ids = self._experiment_ids()  # one listing for both searches
+        fresh = self._all_runs(f"attributes.start_time >= {since}", ids)
         running = sorted(tally.running)
         for first in range(0, len(running), 100):
             quoted = ", ".join(f"'{r}'" for r in running[first : first + 100])
-            fresh.extend(self._all_runs(f"attributes.run_id IN ({quoted})"))
+            fresh.extend(self._all_runs(f"attributes.run_id IN ({quoted})", ids))
         self._add(tally, fresh)
 
     def experiment_exists(self, experiment_id: str) -> bool:

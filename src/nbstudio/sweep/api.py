@@ -7,6 +7,7 @@ reads the trials of the running sweeps only, whatever the number of sweeps in th
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Any
 
@@ -17,6 +18,7 @@ from nbstudio.sweep.errors import SweepError
 from nbstudio.sweep.history import read_trials
 from nbstudio.sweep.results import best_of, count_states
 from nbstudio.sweep.settings import TAG_SWEEP, SweepSettings
+from nbstudio.tracking.at_once import at_once
 
 MAX_SWEEPS = 100
 _ENDED_KEPT = 10_000
@@ -55,26 +57,40 @@ def list_sweeps(
         max_results=max_results,
     )
     uri = session.workspace.tracking_uri
+
+    def key_of(parent: Any) -> tuple[str, str, str, int | None]:
+        return (uri, parent.info.run_id, parent.info.status, parent.info.end_time)
+
+    with _ended_lock:
+        known = {parent.info.run_id: _ended.get(key_of(parent)) for parent in parents}
+    to_read = [parent for parent in parents if known[parent.info.run_id] is None]
+    # Each sweep still to read costs a search of its trials: asked at once (a tracking server).
+    read = dict(
+        zip(
+            [parent.info.run_id for parent in to_read],
+            at_once([functools.partial(_summary_or_none, client, p) for p in to_read]),
+            strict=True,
+        )
+    )
     sweeps = []
     for parent in parents:
-        info = parent.info
-        key = (uri, info.run_id, info.status, info.end_time)
-        with _ended_lock:
-            known = _ended.get(key)
-        if known is not None:
-            sweeps.append(dict(known))
-            continue
-        try:
-            summary = sweep_dict(client, parent)
-        except SweepError:
+        summary = known[parent.info.run_id] or read.get(parent.info.run_id)
+        if summary is None:
             continue  # damaged tags: not shown rather than breaking the whole list
-        sweeps.append(summary)
-        if info.status != "RUNNING":
+        sweeps.append(dict(summary))
+        if known[parent.info.run_id] is None and parent.info.status != "RUNNING":
             with _ended_lock:
                 if len(_ended) >= _ENDED_KEPT:
                     _ended.clear()
-                _ended[key] = dict(summary)
+                _ended[key_of(parent)] = dict(summary)
     return sweeps
+
+
+def _summary_or_none(client: Any, parent: Any) -> dict[str, Any] | None:
+    try:
+        return sweep_dict(client, parent)
+    except SweepError:
+        return None
 
 
 def sweep_dict(client: Any, parent: Any) -> dict[str, Any]:

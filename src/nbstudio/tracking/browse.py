@@ -27,6 +27,7 @@ import nbstudio
 from nbstudio import pagetoken
 from nbstudio.errors import NotFoundError, QueryError
 from nbstudio.session import Session, get_session
+from nbstudio.tracking.at_once import at_once
 from nbstudio.tracking.context import TAG_NOTEBOOK
 from nbstudio.tracking.readers import RunReader, run_reader
 from nbstudio.tracking.records import RunRecord
@@ -95,9 +96,11 @@ def list_experiments(session: Session | None = None) -> dict[str, Any]:
     if not session.store_exists():
         return {"experiments": []}
     session.workspace  # noqa: B018 - opens the store
-    experiments = _active_experiments(session.client())
     reader = run_reader(session)
-    stats = {k: (v.run_count, v.last_activity) for k, v in reader.experiment_stats().items()}
+    experiments, counted = at_once(
+        [lambda: _active_experiments(session.client()), reader.experiment_stats]
+    )
+    stats = {k: (v.run_count, v.last_activity) for k, v in counted.items()}
     rows = []
     for experiment in experiments:
         count, last = stats.get(str(experiment.experiment_id), (0, None))

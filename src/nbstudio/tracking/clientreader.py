@@ -11,6 +11,7 @@ RUNNING then (their end moves the last activity), one bounded search each.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME
 
 from nbstudio.tracking import mlflow_private
+from nbstudio.tracking.at_once import at_once
 from nbstudio.tracking.downsample import downsample_minmax
 from nbstudio.tracking.filters import equals
 from nbstudio.tracking.records import (
@@ -148,13 +150,14 @@ class ClientReader:
     def _update(self, tally: _Tally) -> None:
         """Runs started since the newest start seen, and the runs that were running."""
         since = tally.newest_start or 0
-        ids = self._experiment_ids()  # one listing for both searches
-        fresh = self._all_runs(f"attributes.start_time >= {since}", ids)
+        ids = self._experiment_ids()  # one listing for every search
+        filters = [f"attributes.start_time >= {since}"]
         running = sorted(tally.running)
         for first in range(0, len(running), 100):
             quoted = ", ".join(f"'{r}'" for r in running[first : first + 100])
-            fresh.extend(self._all_runs(f"attributes.run_id IN ({quoted})", ids))
-        self._add(tally, fresh)
+            filters.append(f"attributes.run_id IN ({quoted})")
+        found = at_once([functools.partial(self._all_runs, f, ids) for f in filters])
+        self._add(tally, [run for runs in found for run in runs])
 
     def experiment_exists(self, experiment_id: str) -> bool:
         try:

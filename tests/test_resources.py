@@ -55,14 +55,30 @@ for i in range({rounds}):
         spec.running = i % 2 == 1
 """
 
+# Both actors create the same ROUNDS names; each prints how many creates it won.
+CREATE_ALL = """
+from nbstudio.compute import targets
+from nbstudio.compute.records import TargetSpec
+from nbstudio.errors import ConflictError
+won = 0
+for i in range({rounds}):
+    try:
+        targets.records().create(TargetSpec(name=f"t{{i}}", kind="cluster"), ConflictError("taken"))
+        won += 1
+    except ConflictError:
+        pass
+print(won)
+"""
 
-def _race(root: Path, first: str, second: str) -> None:
+
+def _race(root: Path, first: str, second: str) -> list[str]:
     go = root / "go"
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", ACTOR.format(body=textwrap.dedent(b).format(rounds=ROUNDS)),
              str(go)],
             cwd=root,
+            stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
@@ -70,9 +86,21 @@ def _race(root: Path, first: str, second: str) -> None:
     ]  # fmt: skip
     time.sleep(1.0)  # both imported and waiting
     go.touch()
+    printed = []
     for proc in procs:
-        _, err = proc.communicate(timeout=120)
+        out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
+        printed.append(out)
+    return printed
+
+
+def test_two_creates_of_one_name_never_both_succeed(root: Path) -> None:
+    won = [int(out) for out in _race(root, CREATE_ALL, CREATE_ALL)]
+    # rule: each name was created exactly once, by one of the two processes
+    assert sum(won) == ROUNDS
+    assert sorted(ComputeRecords(root / ".nbstudio" / "compute").names()) == sorted(
+        f"t{i}" for i in range(ROUNDS)
+    )
 
 
 @pytest.fixture

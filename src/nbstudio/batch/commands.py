@@ -36,11 +36,7 @@ def create(name: str, model: str, **settings: Any) -> BatchSpec:
         )
     )
     _pin_model(model)  # the model and alias exist now (the version is pinned per job)
-    recs = records()
-    with recs.locked(name):
-        if recs.exists(name):
-            raise BatchConflictError(f"A batch endpoint named {name!r} exists already.")
-        recs.write_spec(spec)
+    records().create(spec, BatchConflictError(f"A batch endpoint named {name!r} exists already."))
     return spec
 
 

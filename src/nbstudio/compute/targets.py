@@ -319,10 +319,8 @@ def create(
     if name == LOCAL:
         raise ComputeError("'local' is the kernel itself and always exists: choose another name.")
     recs = records()
-    if recs.read_spec(name) is not None:
-        raise ComputeConflictError(
-            f"Compute target {name!r} already exists (`%compute show {name}`)."
-        )
+    if recs.exists(name):  # before the checks below; `create` checks again under the lock
+        raise _exists(name)
     _check_sizes(min_nodes, max_nodes)
     if threads_per_node < 1:
         raise ComputeError(f"--threads-per-node must be at least 1, not {threads_per_node}.")
@@ -348,7 +346,7 @@ def create(
         memory_per_node=memory,
         idle_seconds=float(idle_seconds),
     )
-    recs.write_spec(spec)
+    recs.create(spec, _exists(name))
     return _launch(recs, spec, wait=wait, progress=progress)
 
 
@@ -358,14 +356,16 @@ def attach(name: str, address: str) -> Target:
     if name == LOCAL:
         raise ComputeError("'local' is the kernel itself and always exists: choose another name.")
     recs = records()
-    if recs.read_spec(name) is not None:
-        raise ComputeConflictError(
-            f"Compute target {name!r} already exists (`%compute show {name}`)."
-        )
+    if recs.exists(name):
+        raise _exists(name)
     address = normalize_address(address)
     call_scheduler(address, "identity", timeout=5.0)  # fail now, not at the first cell
-    recs.write_spec(TargetSpec(name=name, kind=ATTACHED, address=address))
+    recs.create(TargetSpec(name=name, kind=ATTACHED, address=address), _exists(name))
     return get(name)
+
+
+def _exists(name: str) -> ComputeConflictError:
+    return ComputeConflictError(f"Compute target {name!r} already exists (`%compute show {name}`).")
 
 
 # Each node of a managed cluster is a worker process on this machine: more than this many per

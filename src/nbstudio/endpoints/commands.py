@@ -228,13 +228,13 @@ def create(
         raise EndpointError(f"--port {port}: choose a port between 1024 and 65535.")
     limits = _request_limits(max_request_size, request_timeout)
     recs = records()
-    with recs.locked(name):
-        if recs.exists(name):
-            raise EndpointError(
-                f"Endpoint {name!r} already exists: %endpoint show {name}, or delete it first."
-            )
-        spec = EndpointSpec(name=name, port=port, description=description, **limits)
-        recs.write_spec(spec)
+    spec = EndpointSpec(name=name, port=port, description=description, **limits)
+    recs.create(
+        spec,
+        EndpointError(
+            f"Endpoint {name!r} already exists: %endpoint show {name}, or delete it first."
+        ),
+    )
     try:
         _apply(recs, spec, APPLY_TIMEOUT)
     except EndpointError:

@@ -71,6 +71,15 @@ class ResourceRecords(Generic[S, T]):
             private=self.kind.private_spec,
         )
 
+    def create(self, spec: S, exists: Exception) -> None:
+        """Write the spec of a new resource, or raise ``exists`` if one has that name: checked
+        and written under the record's lock, so two creates of one name never both succeed."""
+        name = spec.name  # type: ignore[attr-defined]
+        with self.locked(name):
+            if self.exists(name):
+                raise exists
+            self.write_spec(spec)
+
     @contextlib.contextmanager
     def updating(self, name: str) -> Iterator[S]:
         """Read the spec under the record's lock, let the caller change it, write it back.

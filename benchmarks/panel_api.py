@@ -27,11 +27,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _shell import add_run_rows
 
 RUNS = 10_000
 PARAMS = 5
@@ -45,13 +47,6 @@ SECTIONS = ("experiments", "runs", "sweeps", "models", "compute", "endpoints", "
 def fill_store(root: Path) -> tuple[str, str, str]:
     """The workspace's store with RUNS runs and one long-history run: (uri, experiment, run)."""
     from mlflow.entities import Metric
-    from mlflow.store.tracking.dbmodels.models import (
-        SqlLatestMetric,
-        SqlMetric,
-        SqlParam,
-        SqlRun,
-        SqlTag,
-    )
 
     from nbstudio.session import reset_session
     from nbstudio.tracking import mlflow_private
@@ -69,46 +64,18 @@ def fill_store(root: Path) -> tuple[str, str, str]:
     for first in range(0, RUNS, CHUNK):
         with store.ManagedSessionMaker(read_only=False) as db:
             for i in range(first, min(first + CHUNK, RUNS)):
-                run_id = uuid.uuid4().hex
                 start = t0 + i * 1000
-                name = f"run-{i:05d}"
-                db.add(
-                    SqlRun(
-                        run_uuid=run_id,
-                        name=name,
-                        artifact_uri=f"{artifact_location}/{run_id}/artifacts",
-                        experiment_id=int(experiment_id),
-                        source_type="LOCAL",
-                        source_name="",
-                        entry_point_name="",
-                        user_id="bench",
-                        status=rng.choice(["FINISHED"] * 8 + ["FAILED", "KILLED"]),
-                        start_time=start,
-                        end_time=start + rng.randint(100, 60_000),
-                        source_version="",
-                        lifecycle_stage="active",
-                    )
+                add_run_rows(
+                    db,
+                    experiment_id=experiment_id,
+                    artifact_root=artifact_location,
+                    name=f"run-{i:05d}",
+                    status=rng.choice(["FINISHED"] * 8 + ["FAILED", "KILLED"]),
+                    start=start,
+                    end=start + rng.randint(100, 60_000),
+                    params={f"p{k}": str(rng.randint(0, 99)) for k in range(PARAMS)},
+                    metrics={f"m{k}": rng.random() for k in range(METRICS)},
                 )
-                db.add(SqlTag(run_uuid=run_id, key="mlflow.runName", value=name))
-                for k in range(PARAMS):
-                    db.add(SqlParam(run_uuid=run_id, key=f"p{k}", value=str(rng.randint(0, 99))))
-                for k in range(METRICS):
-                    value = rng.random()
-                    db.add(
-                        SqlMetric(
-                            run_uuid=run_id, key=f"m{k}", value=value, timestamp=start, step=0
-                        )
-                    )
-                    db.add(
-                        SqlLatestMetric(
-                            run_uuid=run_id,
-                            key=f"m{k}",
-                            value=value,
-                            timestamp=start,
-                            step=0,
-                            is_nan=False,
-                        )
-                    )
     long_run = client.create_run(
         experiment_id, run_name="long-history", start_time=t0 + RUNS * 1000
     )

@@ -28,7 +28,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,6 +35,7 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
 sys.path.insert(0, str(Path(__file__).parent))
 
+from _shell import add_run_rows
 from panel_api import free_port, start_server, wait_ready
 
 EXPERIMENTS = 20
@@ -57,13 +57,6 @@ SIZES = ((1_000, 5), (10_000, 50))  # (runs, sweeps)
 def fill(db_uri: str, artifacts: Path, runs: int, sweeps: int) -> None:
     """``runs`` runs in EXPERIMENTS experiments, ``sweeps`` of them sweep parents with TRIALS
     trials each (two sweeps still running), written in bulk through MLflow's ORM models."""
-    from mlflow.store.tracking.dbmodels.models import (
-        SqlLatestMetric,
-        SqlMetric,
-        SqlParam,
-        SqlRun,
-        SqlTag,
-    )
     from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
     from nbstudio.sweep.settings import SweepSettings
@@ -85,37 +78,20 @@ def fill(db_uri: str, artifacts: Path, runs: int, sweeps: int) -> None:
 
     def add(db, experiment_id, name, status, tags, metric) -> str:
         nonlocal count
-        run_id = uuid.uuid4().hex
         start = t0 + count * 1000
         count += 1
-        db.add(
-            SqlRun(
-                run_uuid=run_id,
-                name=name,
-                artifact_uri=f"{artifacts.as_uri()}/{run_id}/artifacts",
-                experiment_id=int(experiment_id),
-                source_type="LOCAL",
-                source_name="",
-                entry_point_name="",
-                user_id="bench",
-                status=status,
-                start_time=start,
-                end_time=None if status == "RUNNING" else start + 500,
-                source_version="",
-                lifecycle_stage="active",
-            )
+        return add_run_rows(
+            db,
+            experiment_id=experiment_id,
+            artifact_root=artifacts.as_uri(),
+            name=name,
+            status=status,
+            start=start,
+            end=None if status == "RUNNING" else start + 500,
+            tags=tags,
+            params={"C": repr(rng.random())},
+            metrics={metric: rng.random()},
         )
-        for key, value in {"mlflow.runName": name, **tags}.items():
-            db.add(SqlTag(run_uuid=run_id, key=key, value=value))
-        db.add(SqlParam(run_uuid=run_id, key="C", value=repr(rng.random())))
-        value = rng.random()
-        db.add(SqlMetric(run_uuid=run_id, key=metric, value=value, timestamp=start, step=0))
-        db.add(
-            SqlLatestMetric(
-                run_uuid=run_id, key=metric, value=value, timestamp=start, step=0, is_nan=False
-            )
-        )
-        return run_id
 
     plain = runs - sweeps * (TRIALS + 1)
     with store.ManagedSessionMaker(read_only=False) as db:

@@ -31,11 +31,25 @@ def median(values: list[float]) -> float:
     return ordered[len(ordered) // 2]
 
 
+#: Fresh kernels per first-cell figure: a single kernel's first cell varies by +-0.4 s here.
+KERNELS = 3
+
+
 def first_in_kernel(
     setup: list[str], timed: str, pause: float, warmup: bool = True, **extra_env: str
 ) -> float:
     """Seconds of cell ``timed`` in a fresh ipykernel on a new workspace, run ``pause`` s after
-    the ``setup`` cells (``%load_ext nbstudio`` first): what a user's first such cell costs."""
+    the ``setup`` cells (``%load_ext nbstudio`` first): what a user's first such cell costs
+    (median of `KERNELS` kernels)."""
+    return median(
+        [first_in_kernel_once(setup, timed, pause, warmup, **extra_env) for _ in range(KERNELS)]
+    )
+
+
+def first_in_kernel_once(
+    setup: list[str], timed: str, pause: float = 0.0, warmup: bool = True, **extra_env: str
+) -> float:
+    """`first_in_kernel` in one kernel."""
     import shutil
     import tempfile
     import time

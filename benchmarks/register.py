@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _shell import first_in_kernel, fresh_workspace, median
+from _shell import KERNELS, first_in_kernel, fresh_workspace, median
 
 
 def main() -> None:
@@ -44,6 +44,7 @@ def main() -> None:
     setup, cell = ["%load_ext nbstudio", FIT], "%register_model model --name first"
     cold = first_in_kernel(setup, cell, 5.0, warmup=False)
     warmed = first_in_kernel(setup, cell, 5.0)
+    print(f"(first registrations: median of {KERNELS} fresh kernels each)")
     print(f"first %register_model of a fresh kernel, no warm-up (baseline): {cold:.3f} s")
     print(
         f"first %register_model of a fresh kernel, 5 s after its first cell: {warmed:.3f} s "

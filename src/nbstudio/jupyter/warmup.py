@@ -9,6 +9,10 @@ steps go on, and a cell that arrives meanwhile waits at most for the step under 
 Steps run on the kernel's main thread on purpose. Importing in a background thread while the
 user's cell imports the same packages makes Python raise ``_DeadlockError`` in the user's cell
 for packages whose modules import each other (scikit-learn did, in this project's benchmark).
+The one exception is the last step, MLflow's map of installed packages (what a first model's
+save checks its requirements against): it imports nothing, only reads the packages' metadata,
+so it runs in a thread of its own, and a cell that arrives meanwhile shares the CPU with it
+instead of waiting for it.
 
 Without an event loop (a terminal IPython, a test's shell) there is no warm-up. The warm-up
 never reports: a broken workspace or an unreachable server is said, in one line, by the magic
@@ -21,12 +25,14 @@ import asyncio
 import contextlib
 import importlib
 import os
+import threading
 from collections.abc import Callable
 
 #: Seconds between steps: the kernel answers messages (a new cell, an interrupt) in between.
 PAUSE = 0.05
 
 _steps: list[Callable[[], object]] = []
+_threads: list[threading.Thread] = []
 _started = False
 
 
@@ -50,8 +56,8 @@ def start() -> bool:
 
 
 def done() -> bool:
-    """True once every step has run (or none was queued)."""
-    return not _steps
+    """True once every step has run (or none was queued), its thread included."""
+    return not _steps and not any(thread.is_alive() for thread in _threads)
 
 
 def pending() -> bool:
@@ -90,7 +96,12 @@ def _plan() -> list[Callable[[], object]]:
     def requirements_map() -> None:
         from nbstudio.tracking.mlflow_private import build_requirements_map
 
-        build_requirements_map()  # a first model's save would build it
+        # A first model's save would build it. Imports nothing: safe off the kernel's thread.
+        thread = threading.Thread(
+            target=build_requirements_map, name="nbstudio-warmup", daemon=True
+        )
+        _threads.append(thread)
+        thread.start()
 
     def environment() -> None:
         from nbstudio.tracking.environment import installed_versions
@@ -109,7 +120,6 @@ def _plan() -> list[Callable[[], object]]:
         module("mlflow.sklearn"),
         module("mlflow.models.signature"),
         module("mlflow.pyfunc"),
-        requirements_map,
         # plotly's widget last and in pieces (a cell that arrives waits for one piece at most):
         # the monitor makes its chart only once plotly is imported (`RunMonitor.prepare`).
         module("plotly.graph_objects"),
@@ -117,4 +127,6 @@ def _plan() -> list[Callable[[], object]]:
         module("nbformat"),
         module("plotly.io"),
         module("plotly.basewidget"),
+        # Last: only a first model's save needs it, seconds after the first cell.
+        requirements_map,
     ]

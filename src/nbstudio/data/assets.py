@@ -170,6 +170,13 @@ class DataAsset:
             self.name, self.digest, self._place.url, self.schema(), self.context, self.version
         )
 
+    def mlflow_input(self) -> tuple[Any, dict[str, str] | None]:
+        """This version as an MLflow dataset and its input tags, as reading it logs it."""
+        url = self._place.url
+        return lineage.dataset(self.name, self.digest, url, self.schema()), lineage.input_tags(
+            self.version
+        )
+
     def check(self) -> None:
         """Fail with one line if the version's bytes are gone or no longer match its digest."""
         if self._checked:

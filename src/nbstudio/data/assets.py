@@ -237,6 +237,19 @@ def get(
     return DataAsset(session, places.resolve(ws, ref), None, context, hash)
 
 
+def lookup(text: str, session: Session | None = None) -> DataAsset | None:
+    """The registered version ``text`` names (``wine@3``, ``azureml:wine:3``), or None when the
+    string names none (a plain value that happens to hold an ``@``, or an unknown asset)."""
+    if "@" not in text and not text.startswith("azureml:"):
+        return None
+    try:
+        if not isinstance(parse(text), AssetRef):
+            return None
+        return get(text, session=session)
+    except DataError:
+        return None
+
+
 def _infer_type(place: Place, asked: str | None) -> str:
     fs, root = place.fs, place.path
     is_file = fs.isfile(root)

@@ -45,7 +45,7 @@ def _dataset(name: str, raw: Any, value: Any) -> tuple[Any, dict[str, str] | Non
 
     if isinstance(value, DataAsset):
         return value.mlflow_input()
-    if isinstance(value, str) and ("@" in value or value.startswith("azureml:")):
+    if isinstance(value, str) and len(value) < 4096:
         return _asset(value)
     pandas = sys.modules.get("pandas")
     if pandas is None or not isinstance(value, pandas.DataFrame):
@@ -67,16 +67,10 @@ def _dataset(name: str, raw: Any, value: Any) -> tuple[Any, dict[str, str] | Non
 
 
 def _asset(text: str) -> tuple[Any, dict[str, str] | None] | None:
-    from nbstudio.data import assets
-    from nbstudio.data.errors import DataError
-    from nbstudio.data.uris import AssetRef, parse
+    from nbstudio.data.assets import lookup
 
-    try:
-        if not isinstance(parse(text), AssetRef):
-            return None
-        return assets.get(text).mlflow_input()
-    except DataError:
-        return None  # a string that only looks like a reference
+    found = lookup(text)
+    return None if found is None else found.mlflow_input()
 
 
 def log_inputs(run_id: str, arguments: dict[str, Any], values: dict[str, Any]) -> None:

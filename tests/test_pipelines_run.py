@@ -6,6 +6,7 @@ Components live in this module; bodies append to ``CALLS`` so a test can tell wh
 from __future__ import annotations
 
 import shutil
+import sys
 import threading
 import time
 from pathlib import Path
@@ -17,6 +18,7 @@ from mlflow.utils.file_utils import local_file_uri_to_path
 import nbstudio
 from nbstudio.pipelines import Outputs, recording
 from nbstudio.pipelines.errors import PipelineError
+from nbstudio.tracking import capture
 
 CALLS: list[str] = []
 FLAKY = {"failures_left": 0}
@@ -263,3 +265,69 @@ def test_continue_on_failure_lets_other_branches_finish(workspace: Path):
     assert carried_on.status == "FAILED"
     assert carried_on.failed_step == "boom"
     assert carried_on.steps["score"].state == "finished"
+
+
+BOTH_PRINTING = threading.Barrier(2, timeout=20)
+
+
+@nbstudio.component(cache=False)
+def chatty(who: str) -> str:
+    print(f"{who}: before")
+    BOTH_PRINTING.wait()  # the other step is printing now too
+    for i in range(50):
+        print(f"{who}: line {i}")
+        time.sleep(0.001)
+    BOTH_PRINTING.wait()
+    print(f"{who}: after", file=sys.stderr)
+    return who
+
+
+def _log_of(run) -> str:
+    root = Path(local_file_uri_to_path(run.info.artifact_uri))
+    return (root / "outputs" / "log.txt").read_text()
+
+
+def test_two_steps_printing_at_once_each_record_their_own_lines(workspace: Path):
+    @nbstudio.pipeline
+    def talk():
+        return {"a": chatty("alpha"), "b": chatty("beta")}
+
+    BOTH_PRINTING.reset()
+    result = talk.run(max_concurrent=2)
+    assert result.status == "FINISHED", result.error
+    steps = _children(result.run_id)
+    for step, who, other in (("chatty", "alpha", "beta"), ("chatty_2", "beta", "alpha")):
+        log = _log_of(steps[step][0])
+        expected = [f"{who}: before", *(f"{who}: line {i}" for i in range(50)), f"{who}: after"]
+        assert log.splitlines() == expected
+        assert other not in log
+    assert not isinstance(sys.stdout, capture._Router)  # put back once no run captures
+
+
+@pytest.mark.parametrize("reader", ["sql", "client"])
+def test_the_live_monitor_marks_reused_steps(workspace: Path, reader: str):
+    from nbstudio.jupyter.widgets import static
+    from nbstudio.tracking import readers
+    from nbstudio.tracking.changes import changes_since
+    from nbstudio.tracking.clientreader import ClientReader
+
+    session = nbstudio.get_session()
+    if reader == "client":
+        readers.use(session, ClientReader(session.client()))
+    first = demo.run()
+    changed = demo.run(C=0.5)  # fit and its score run again, the rest is reused
+    children = changes_since(changed.run_id).children
+    marks = {child.name: child.reused_from for child in children}
+    origin = {name: state.run_id for name, state in first.steps.items()}
+    assert marks == {
+        "load": origin["load"],
+        "split": origin["split"],
+        "forest": origin["forest"],
+        "score_2": origin["score_2"],
+        "fit": None,
+        "score": None,
+    }
+    table = static.children_table(children)
+    assert table.count("♻ reused") == 4
+    assert f'data-reused-from="{origin["forest"]}"' in table
+    assert "6 (6 finished, 4 reused)" in table

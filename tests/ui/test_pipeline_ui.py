@@ -47,6 +47,7 @@ def wine(n=60, C=1.0):
 """
 SHOW_OUTPUT = ".jp-Notebook .jp-Cell:nth-child(3) .jp-OutputArea"
 RUN_OUTPUT = ".jp-Notebook .jp-Cell:nth-child(4) .jp-OutputArea"
+RERUN_OUTPUT = ".jp-Notebook .jp-Cell:nth-child(5) .jp-OutputArea"
 
 
 MAKE_PIPELINE_RUNS = """
@@ -115,7 +116,13 @@ def test_panel_lists_pipeline_runs_with_steps_done(lab, ui) -> None:
 def test_show_then_run_with_the_live_monitor(lab, ui) -> None:
     lab.write_notebook(
         "pipeline_ui.ipynb",
-        ["%load_ext nbstudio", COMPONENTS, "wine.show()", "%pipeline run wine --max-concurrent 2"],
+        [
+            "%load_ext nbstudio",
+            COMPONENTS,
+            "wine.show()",
+            "%pipeline run wine --max-concurrent 2",
+            "%pipeline run wine --max-concurrent 2 -p C=0.5",
+        ],
     )
     ui.open_notebook("pipeline_ui.ipynb")
     page = ui.page
@@ -147,7 +154,30 @@ def test_show_then_run_with_the_live_monitor(lab, ui) -> None:
     page.locator(f"{RUN_OUTPUT} svg g.nbstudio-step").first.wait_for(timeout=30_000)
     page.locator(RUN_OUTPUT).scroll_into_view_if_needed()
     final = ui.screenshot("2-finished")
+
+    # The re-run with another C: the logistic-regression branch runs again, the rest is reused.
+    page.locator(
+        f'{RERUN_OUTPUT} .nbstudio-monitor-header .nbstudio-status[data-status="FINISHED"]'
+    ).first.wait_for(timeout=90_000)
+    rows = page.locator(f"{RERUN_OUTPUT} .nbstudio-children-table tr[data-run-id]")
+    assert rows.count() == 6
+    reused = page.locator(f"{RERUN_OUTPUT} .nbstudio-children-table .nbstudio-reused")
+    # rule: the live monitor marks each reused step, as the panel's graph does
+    assert reused.count() == 4
+    marked = {
+        row.locator("td").first.inner_text().split()[0]
+        for row in rows.all()
+        if row.locator(".nbstudio-reused").count()
+    }
+    assert marked == {
+        "load_wine_measurements",
+        "split_train_and_test",
+        "train_random_forest",
+        "evaluate_2",
+    }
+    page.locator(RERUN_OUTPUT).scroll_into_view_if_needed()
+    rerun = ui.screenshot("3-rerun-reused")
     keep = Path("/tmp/nbstudio-pipeline-shots")
     keep.mkdir(exist_ok=True)
-    for path in (shot, final):
+    for path in (shot, final, rerun):
         shutil.copyfile(path, keep / path.name)

@@ -170,6 +170,13 @@ class DataAsset:
             self.name, self.digest, self._place.url, self.schema(), self.context, self.version
         )
 
+    def mlflow_input(self) -> tuple[Any, dict[str, str] | None]:
+        """This version as an MLflow dataset and its input tags, as reading it logs it."""
+        url = self._place.url
+        return lineage.dataset(self.name, self.digest, url, self.schema()), lineage.input_tags(
+            self.version
+        )
+
     def check(self) -> None:
         """Fail with one line if the version's bytes are gone or no longer match its digest."""
         if self._checked:
@@ -228,6 +235,19 @@ def get(
         record = versions.get_version(session, ref.name, ref.version)
         return DataAsset(session, places.from_record(ws, record.uri), record, context, hash)
     return DataAsset(session, places.resolve(ws, ref), None, context, hash)
+
+
+def lookup(text: str, session: Session | None = None) -> DataAsset | None:
+    """The registered version ``text`` names (``wine@3``, ``azureml:wine:3``), or None when the
+    string names none (a plain value that happens to hold an ``@``, or an unknown asset)."""
+    if "@" not in text and not text.startswith("azureml:"):
+        return None
+    try:
+        if not isinstance(parse(text), AssetRef):
+            return None
+        return get(text, session=session)
+    except DataError:
+        return None
 
 
 def _infer_type(place: Place, asked: str | None) -> str:

@@ -26,7 +26,7 @@ _logged: set[tuple[str, str, str, str]] = set()
 _logged_lock = threading.Lock()
 
 
-def _source(url: str) -> Any:
+def source(url: str) -> Any:
     """MLflow's own source type for the URL (local file, s3, ...), else a plain URL source."""
     import warnings
 
@@ -41,6 +41,18 @@ def _source(url: str) -> Any:
         return HTTPDatasetSource(url)
 
 
+def dataset(name: str, digest: str, url: str, schema: Any) -> Any:
+    """Data as an MLflow dataset: named after the asset, our digest (cut to MLflow's column)."""
+    from mlflow.data.meta_dataset import MetaDataset
+
+    return MetaDataset(source=source(url), name=name, digest=digest[:32], schema=schema)
+
+
+def input_tags(version: int | None) -> dict[str, str] | None:
+    """The tags of a dataset input naming the asset version read (None: not a version)."""
+    return {TAG_INPUT_VERSION: str(version)} if version else None
+
+
 def record_input(
     name: str,
     digest: str,
@@ -51,7 +63,6 @@ def record_input(
 ) -> str | None:
     """Log the data as an input of the active MLflow run (once per run); its run id, or None."""
     import mlflow
-    from mlflow.data.meta_dataset import MetaDataset
 
     run = mlflow.active_run()
     if run is None:
@@ -61,10 +72,9 @@ def record_input(
         if key in _logged:
             return run.info.run_id
         _logged.add(key)
-    dataset = MetaDataset(source=_source(url), name=name, digest=digest[:32], schema=schema)
-    tags = {TAG_INPUT_VERSION: str(version)} if version else None
+    data = dataset(name, digest, url, schema)
     try:
-        mlflow.log_input(dataset, context=context, tags=tags)
+        mlflow.log_input(data, context=context, tags=input_tags(version))
     except MlflowException as exc:
         with _logged_lock:
             _logged.discard(key)

@@ -23,12 +23,18 @@ _JSON_TYPES = (type(None), bool, int, float, str, list, dict)
 
 @dataclass(frozen=True)
 class OutputRef:
-    """Output ``name`` of a step run: the artifact ``path`` under ``artifact_uri``."""
+    """An output of a step run: the artifact ``path`` under ``artifact_uri``.
+
+    ``label`` names it for lineage (``split.train``); ``model_id`` is the MLflow logged model it
+    was recorded as, when it is a model (see pipelines.lineage).
+    """
 
     run_id: str
     artifact_uri: str
     path: str
     digest: str
+    label: str = ""
+    model_id: str | None = None
 
     def load(self) -> Any:
         """Read the output back (downloads it from the run's artifact store)."""

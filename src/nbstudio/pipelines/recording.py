@@ -33,7 +33,7 @@ TAG_KEY = "nbstudio.step.cache_key"
 TAG_UPSTREAM = "nbstudio.step.upstream"
 TAG_ATTEMPT = "nbstudio.step.attempt"
 TAG_RAN_BECAUSE = "nbstudio.step.ran_because"
-TAG_REUSED_FROM = "nbstudio.reused_from"
+TAG_REUSED_FROM = context.TAG_REUSED_FROM
 RECIPE_FILE = "cache_key.json"
 GRAPH_FILE = "graph.json"
 

@@ -8,6 +8,7 @@ starting unless ``continue_on_failure``; steps after a failed one never start.
 
 from __future__ import annotations
 
+import dataclasses
 import graphlib
 import sys
 import threading
@@ -18,7 +19,7 @@ from typing import Any
 
 from nbstudio.compute.executor import Executor, TrialHandle, executor_for
 from nbstudio.compute.records import LOCAL
-from nbstudio.pipelines import keys, recording
+from nbstudio.pipelines import keys, lineage, recording
 from nbstudio.pipelines.graph import Graph, Handle, Step, handles_in
 from nbstudio.pipelines.outputs import OutputRef
 from nbstudio.pipelines.step_run import StepOutcome, StepTask, run_step
@@ -136,7 +137,7 @@ class Scheduler:
             sys.stderr.write(f"nbstudio: step {name!r} runs uncached: {step_key.reason}\n")
         hit, because = self._reusable(step, step_key)
         if hit is not None:
-            state.state, state.reused_from, state.outputs = "reused", hit.run_id, hit.refs
+            state.state, state.reused_from = "reused", hit.run_id
             state.run_id = recording.record_reuse(
                 self.plan.session,
                 experiment_id=self.plan.experiment_id,
@@ -146,6 +147,8 @@ class Scheduler:
                 params=_params(step),
                 reused_from=hit.run_id,
             )
+            origin = lineage.copy(self.plan.session.client(), hit.run_id, state.run_id)
+            state.outputs = lineage.with_models(hit.refs, origin)
             return False
         self._submit(step, step_key, attempt=1, because=because)
         return True
@@ -196,8 +199,6 @@ class Scheduler:
             },
             params=_params(step),
             recipe=step_key.recipe,
-            # Output capture swaps sys.stdout: only one step at a time in this process may do it.
-            capture_output=executor.target != LOCAL or self._limit() == 1,
         )
         if executor.target == LOCAL:
             handle = executor.submit(_run_and_wake, task, self._wake)
@@ -207,7 +208,8 @@ class Scheduler:
 
     def _refs(self, value: Any) -> Any:
         if isinstance(value, Handle):
-            return self.states[value.step].outputs[value.output]
+            ref = self.states[value.step].outputs[value.output]
+            return dataclasses.replace(ref, label=lineage.label(value.step, value.output))
         if isinstance(value, list | tuple) and handles_in(value):
             return type(value)(self._refs(v) for v in value)
         if isinstance(value, dict) and handles_in(value):

@@ -13,7 +13,7 @@ from typing import Any
 
 import mlflow
 
-from nbstudio.pipelines import outputs
+from nbstudio.pipelines import lineage, outputs
 from nbstudio.pipelines.keys import canonical_json
 from nbstudio.pipelines.outputs import OutputRef
 from nbstudio.pipelines.recording import RECIPE_FILE
@@ -32,7 +32,6 @@ class StepTask:
     tags: dict[str, str]
     params: dict[str, Any]
     recipe: dict[str, Any]
-    capture_output: bool = True
 
 
 @dataclass
@@ -64,7 +63,6 @@ def run_step(task: StepTask) -> StepOutcome:
             params=task.params,
             tags=task.tags,
             parent_run_id=task.parent_run_id,
-            capture_output=task.capture_output,
         )
     )
     started = time.monotonic()
@@ -74,8 +72,11 @@ def run_step(task: StepTask) -> StepOutcome:
             active = mlflow.active_run()
             assert active is not None
             mlflow.log_text(canonical_json(task.recipe), RECIPE_FILE)
-            values = task.component.run_body(_resolve(task.arguments))
+            arguments = _resolve(task.arguments)
+            lineage.log_inputs(active.info.run_id, task.arguments, arguments)
+            values = task.component.run_body(arguments)
             refs = outputs.save_all(values, active.info.artifact_uri, active.info.run_id)
+            refs = lineage.log_model_outputs(task.step, values, refs)
     except (KeyboardInterrupt, RunTerminated):
         raise
     except Exception:

@@ -75,17 +75,10 @@ def _path_digest(path: Path) -> str:
 
 def _asset(text: str) -> dict[str, Any] | None:
     """``name@version`` (or ``azureml:...``) of a registered data asset, else None."""
-    if "@" not in text and not text.startswith("azureml:"):
-        return None
-    from nbstudio.data import assets
-    from nbstudio.data.errors import DataError
-    from nbstudio.data.uris import AssetRef, parse
+    from nbstudio.data.assets import lookup
 
-    try:
-        if not isinstance(parse(text), AssetRef):
-            return None
-        found = assets.get(text)
-    except DataError:
+    found = lookup(text)
+    if found is None:
         return None
     return {"kind": "data-asset", "ref": found.reference, "digest": found.digest}
 

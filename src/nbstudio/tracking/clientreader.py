@@ -19,13 +19,14 @@ from typing import Any
 
 from mlflow.entities import Run, ViewType
 from mlflow.exceptions import MlflowException
-from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME
+from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
 from nbstudio.tracking import mlflow_private
 from nbstudio.tracking.at_once import at_once
 from nbstudio.tracking.downsample import downsample_minmax
 from nbstudio.tracking.filters import equals
 from nbstudio.tracking.records import (
+    CHILD_TAGS,
     MAX_CHILDREN,
     ChangeCursor,
     ChildRun,
@@ -243,7 +244,7 @@ class ClientReader:
                 metrics[key] = new
                 counts[key] = counts.get(key, 0) + len(new)
         params = {k: v for k, v in run.data.params.items() if k not in cursor.param_keys}
-        kids = [ChildRun.of(r) for r in self.child_runs(run_id, [MLFLOW_RUN_NAME])]
+        kids = [ChildRun.of(r) for r in self.child_runs(run_id, CHILD_TAGS)]
         children, marks = changed_children(kids, cursor.children)
         info = run.info
         return RunChanges(

@@ -18,6 +18,8 @@ TAG_PID = "nbstudio.pid"
 TAG_PID_STARTED = "nbstudio.pid_started"
 TAG_NOTEBOOK = "nbstudio.notebook"
 TAG_TERMINATED_BY = "nbstudio.terminated_by"
+#: A run that stands for an earlier one instead of running again (a reused pipeline step).
+TAG_REUSED_FROM = "nbstudio.reused_from"
 
 
 def owner_tags() -> dict[str, str]:

@@ -11,11 +11,17 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from mlflow.utils.mlflow_tags import MLFLOW_RUN_NAME
+
+from nbstudio.tracking.context import TAG_REUSED_FROM
+
 TERMINAL_STATUSES = frozenset({"FINISHED", "FAILED", "KILLED"})
 #: One metric point as the monitors use it: (step, timestamp in ms, value).
 MetricPoint = tuple[int, int, float]
 #: At most this many child runs are followed (a sweep of more trials shows the newest).
 MAX_CHILDREN = 1000
+#: The tags a `ChildRun` is made of (read with the child runs, nothing else).
+CHILD_TAGS = (MLFLOW_RUN_NAME, TAG_REUSED_FROM)
 
 
 class Unsupported(Exception):
@@ -69,6 +75,7 @@ class ChildRun:
     end_time: int | None
     params: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
+    reused_from: str | None = None  # a reused pipeline step: the run whose work it reuses
 
     @property
     def ended(self) -> bool:
@@ -91,6 +98,7 @@ class ChildRun:
             end_time=record.end_time,
             params=dict(record.params),
             metrics=dict(record.metrics),
+            reused_from=record.tags.get(TAG_REUSED_FROM),
         )
 
 

@@ -36,6 +36,7 @@ from sqlalchemy.orm import aliased
 
 from nbstudio.tracking import mlflow_private, sqlchanges, sqlhistory
 from nbstudio.tracking.records import (
+    CHILD_TAGS,
     MAX_CHILDREN,
     ChangeCursor,
     ChildRun,
@@ -368,7 +369,7 @@ class SqlReader:
         return sqlchanges.read(self, run_id, cursor)
 
     def load_children(self, run_ids: list[str]) -> list[ChildRun]:
-        return [ChildRun.of(r) for r in self.load_runs(run_ids, tag_keys=[MLFLOW_RUN_NAME])]
+        return [ChildRun.of(r) for r in self.load_runs(run_ids, tag_keys=CHILD_TAGS)]
 
 
 def _is_sql_id(value: str) -> bool:

@@ -112,7 +112,7 @@ def children_table(children: Sequence[ChildRun], now_ms: int | None = None) -> s
         params_text = ", ".join(f"{k}={v}" for k, v in sorted(child.params.items()))
         rows.append(
             f'<tr data-run-id="{esc(child.run_id)}" style="text-align:left">'
-            f"<td>{esc(child.name)}</td>"
+            f"<td>{esc(child.name)}{_reused_mark(child)}</td>"
             f"<td>{badge(child.status)}</td>"
             f"<td>{esc(format_duration(child.duration(now_ms)))}</td>"
             f"<td>{esc(params_text)}</td><td>{esc(_metrics_text(child.metrics))}</td></tr>"
@@ -123,6 +123,9 @@ def children_table(children: Sequence[ChildRun], now_ms: int | None = None) -> s
     for child in children:
         counts[child.status] = counts.get(child.status, 0) + 1
     summary = ", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items()))
+    reused = sum(1 for child in children if child.reused_from)
+    if reused:
+        summary += f", {reused} reused"
     return (
         f'<div class="nbstudio-children"><div style="font-weight:600">child runs: '
         f"{len(children)} ({esc(summary)})</div>"
@@ -130,6 +133,17 @@ def children_table(children: Sequence[ChildRun], now_ms: int | None = None) -> s
         '<table class="nbstudio-children-table" style="font-size:0.85em;text-align:left">'
         "<tr><th>name</th><th>status</th><th>duration</th><th>params</th><th>metrics</th></tr>"
         f"{''.join(rows)}</table></div>{tail}</div>"
+    )
+
+
+def _reused_mark(child: ChildRun) -> str:
+    """The recycle mark of a reused pipeline step (as on the panel's graph), naming its origin."""
+    if not child.reused_from:
+        return ""
+    return (
+        f' <span class="nbstudio-reused" data-reused-from="{esc(child.reused_from)}" '
+        f'title="reused: no execution, outputs of run {esc(child.reused_from)}" '
+        'style="color:#107c10;font-size:0.85em">♻ reused</span>'
     )
 
 

@@ -60,13 +60,13 @@ class _Plan:
 # -- checks before the run ---------------------------------------------------------------------
 def _pin_model(reference: str) -> tuple[str, str, str]:
     """Name, version and artifact location of the version ``reference`` points at now."""
-    from nbstudio.endpoints.commands import resolve_model
-    from nbstudio.errors import NbstudioError
+    from nbstudio.errors import ModelError
+    from nbstudio.models.references import resolve_model
 
     try:
-        resolved = resolve_model(reference)
-    except NbstudioError as exc:
-        raise BatchError(str(exc).replace("deploy", "score with")) from None
+        resolved = resolve_model(reference, use="score with")
+    except ModelError as exc:
+        raise BatchError(str(exc)) from None
     return resolved.name, resolved.version, resolved.source
 
 

@@ -8,27 +8,27 @@ returned `BatchJob` has ``.wait()`` and ``.output``.
 
 The run (tag ``nbstudio.batch=true``) records the input version as its input (context
 ``scoring``), the model version (tag ``nbstudio.batch.model``), the settings as params, the
-metrics ``rows_scored`` and ``partitions_done`` after each finished partition (step = partitions
-done, so both only grow and the run monitor shows the progress), failed partitions in
-``error.txt``, and produces the output: a new version of a ``uri_folder`` asset holding one
-Parquet file per input file (and ``predictions.csv`` with ``append_row``). On a Dask target each
-partition is a task submitted with Dask's ``retries`` (a task whose worker dies is rescheduled
-by Dask itself); in the kernel (``local``) partitions run in ``max_concurrency`` threads with the
-same number of retries. More failed partitions than ``error_threshold`` (-1: no limit) end the
-run FAILED naming them, and no output version is made.
+metrics ``rows_scored`` and ``partitions_done`` as partitions finish (at most twice a second, and
+after the last; step = partitions done, so both only grow and the run monitor shows the
+progress), failed partitions in ``error.txt``, and produces the output: a new version of a
+``uri_folder`` asset holding one Parquet file per input file (and ``predictions.csv`` with
+``append_row``). On a Dask target partitions are tasks submitted with Dask's ``retries``, several
+to a task when the model is cheap (`dispatch`); in the kernel (``local``) partitions run in
+``max_concurrency`` threads with the same number of retries. More failed partitions than
+``error_threshold`` (-1: no limit) end the run FAILED naming them, and no output version is made.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
+import math
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from nbstudio.batch import dispatch, scoring
 from nbstudio.batch import partitions as partitioning
-from nbstudio.batch import scoring
 from nbstudio.batch.errors import BatchError, EnvironmentMismatchError
 from nbstudio.batch.records import DEFAULTS, BatchSpec, check_settings
 
@@ -36,6 +36,7 @@ TAG = "nbstudio.batch"
 CONTEXT = "scoring"
 LOCAL = "local"
 ERROR_FILE = "error.txt"
+PROGRESS_SECONDS = 0.5  # at most this often a progress write
 
 
 @dataclass
@@ -162,16 +163,10 @@ def _plan(spec: BatchSpec, input_ref: str, output: str | None) -> _Plan:
         if address is None:
             found = {"this kernel": scoring.installed(list(pins))}
         else:
-            found = _dask_client(address).run(scoring.installed, list(pins))
+            found = dispatch.dask_client(address).run(scoring.installed, list(pins))
             found = {f"worker {w}": v for w, v in found.items()}
         check_environment(pins, found, f"model {name}/{version}")
     return plan
-
-
-def _dask_client(address: str) -> Any:
-    from nbstudio.compute.remote import client_for
-
-    return client_for(address)
 
 
 # -- the job -----------------------------------------------------------------------------------
@@ -365,102 +360,44 @@ def _execute(plan: _Plan, run_id: str) -> None:
 
 
 def _score_all(plan: _Plan, run_id: str) -> dict[int, str]:
-    """Score every partition, logging progress; the failed ones, by index, with why."""
+    """Score every partition, logging progress; the failed ones, by index, with why.
+
+    Progress goes to the store at most every `PROGRESS_SECONDS` and after the last partition: a
+    write per partition costs the kernel more CPU than a cheap model's partition costs a worker.
+    """
     from mlflow.entities import Metric
 
     from nbstudio.session import get_session
 
     client = get_session().client()
     done = rows = 0
+    logged = 0
+    last = -math.inf
     failed: dict[int, str] = {}
+    total = len(plan.parts)
 
     def progress(result: dict[str, Any] | None, part: partitioning.Partition, error: Any) -> None:
-        nonlocal done, rows
+        nonlocal done, rows, logged, last
         if error is not None:
             first = str(error).splitlines()[0] if str(error) else type(error).__name__
             failed[part.index] = f"{part.label}: {type(error).__name__}: {first}"
         else:
             done += 1
             rows += result["rows"]
-            now = int(time.time() * 1000)
+        now = time.monotonic()
+        if done > logged and (now - last >= PROGRESS_SECONDS or done + len(failed) == total):
+            stamp = int(time.time() * 1000)
             client.log_batch(
                 run_id,
                 metrics=[
-                    Metric("rows_scored", rows, now, done),
-                    Metric("partitions_done", done, now, done),
+                    Metric("rows_scored", rows, stamp, done),
+                    Metric("partitions_done", done, stamp, done),
                 ],
             )
+            logged, last = done, now
 
     if plan.address is None:
-        _score_local(plan, progress)
+        dispatch.score_local(plan, progress)
     else:
-        _score_dask(plan, progress)
+        dispatch.score_dask(plan, progress)
     return failed
-
-
-def _score_local(plan: _Plan, progress: Any) -> None:
-    def attempt(part: partitioning.Partition) -> dict[str, Any]:
-        for n in range(plan.spec.retries + 1):
-            try:
-                return scoring.score_partition(None, plan.model_uri, plan.fs, part, plan.output_url)
-            except Exception:
-                if n == plan.spec.retries:
-                    raise
-        raise AssertionError("unreachable")
-
-    with concurrent.futures.ThreadPoolExecutor(plan.spec.max_concurrency) as pool:
-        futures = {pool.submit(attempt, p): p for p in plan.parts}
-        for future in concurrent.futures.as_completed(futures):
-            error = future.exception()
-            progress(None if error else future.result(), futures[future], error)
-
-
-def _score_dask(plan: _Plan, progress: Any) -> None:
-    """Partitions as Dask tasks, at most ``plan.slots`` in flight. An exception in a partition is
-    retried by Dask (``retries``); a partition whose worker died comes back as ``KilledWorker``
-    (nbstudio's clusters never re-run a task silently) and is submitted again here, up to the
-    same number of retries."""
-    from distributed import KilledWorker, as_completed
-
-    from nbstudio.compute.remote import workspace_context
-
-    client = _dask_client(plan.address)
-    ctx = workspace_context(plan.job_id)
-    waiting = list(reversed(plan.parts))
-    owner: dict[str, partitioning.Partition] = {}
-    lost: dict[int, int] = {}
-
-    def submit(part: partitioning.Partition) -> Any:
-        future = client.submit(
-            scoring.score_partition,
-            ctx,
-            plan.model_uri,
-            plan.fs,
-            part,
-            plan.output_url,
-            key=f"nbstudio-batch-{plan.job_id}-{part.index}-{lost.get(part.index, 0)}",
-            retries=plan.spec.retries,
-            pure=False,
-        )
-        owner[future.key] = part
-        return future
-
-    first = [submit(waiting.pop()) for _ in range(min(plan.slots, len(waiting)))]
-    flowing = as_completed(first, loop=client.loop)
-    for future in flowing:
-        part = owner.pop(future.key)
-        try:
-            result, error = future.result(), None
-        except KilledWorker as exc:
-            if lost.get(part.index, 0) < plan.spec.retries:
-                lost[part.index] = lost.get(part.index, 0) + 1
-                future.release()
-                flowing.add(submit(part))
-                continue
-            result, error = None, exc
-        except Exception as exc:  # the partition failed after its retries
-            result, error = None, exc
-        future.release()
-        progress(result, part, error)
-        if waiting:
-            flowing.add(submit(waiting.pop()))

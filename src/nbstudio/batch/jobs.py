@@ -158,15 +158,39 @@ def _plan(spec: BatchSpec, input_ref: str, output: str | None) -> _Plan:
     rel = f"batch/{out_name}/{plan.job_id}"
     place = places.in_datastore(ws, datastores.get(ws, datastores.BLOB), rel)
     plan.output_uri, plan.output_url = place.uri, place.url
-    pins = pinned_requirements(f"models:/{name}/{version}")
+    pins = _pins_of(ws.tracking_uri, name, version, source)
     if pins:
-        if address is None:
-            found = {"this kernel": scoring.installed(list(pins))}
-        else:
-            found = dispatch.dask_client(address).run(scoring.installed, list(pins))
-            found = {f"worker {w}": v for w, v in found.items()}
-        check_environment(pins, found, f"model {name}/{version}")
+        _check_where_it_runs(address, pins, f"model {name}/{version}")
     return plan
+
+
+_pinned: dict[tuple[str, ...], dict[str, str]] = {}
+_matched: set[tuple[Any, ...]] = set()
+
+
+def _pins_of(tracking_uri: str, name: str, version: str, source: str) -> dict[str, str]:
+    """`pinned_requirements` of a model version, read once per kernel (a version's artifacts
+    never change)."""
+    key = (tracking_uri, name, version, source)
+    if key not in _pinned:
+        _pinned[key] = pinned_requirements(f"models:/{name}/{version}")
+    return _pinned[key]
+
+
+def _check_where_it_runs(address: str | None, pins: dict[str, str], label: str) -> None:
+    """`check_environment` on this kernel or on every worker of the target; a set of workers
+    found matching is not asked again (a replaced worker has a new address: asked again)."""
+    if address is None:
+        check_environment(pins, {"this kernel": scoring.installed(list(pins))}, label)
+        return
+    client = dispatch.dask_client(address)
+    workers = tuple(sorted(client.scheduler_info()["workers"]))
+    key = (address, workers, tuple(sorted(pins.items())))
+    if key in _matched:
+        return
+    found = client.run(scoring.installed, list(pins))
+    check_environment(pins, {f"worker {w}": v for w, v in found.items()}, label)
+    _matched.add(key)
 
 
 # -- the job -----------------------------------------------------------------------------------

@@ -121,7 +121,9 @@ def test_cheap_partitions_share_tasks_and_a_failure_inside_one_is_its_own(cluste
     with mlflow.start_run():
         info = mlflow.pyfunc.log_model(name="m", python_model=Picky(), pip_requirements=[])
     mlflow.register_model(info.model_uri, "picky")
-    frames = [pd.DataFrame({"x": np.arange(30.0) + 100 * i, "bad": int(i == 13)}) for i in range(24)]
+    frames = [
+        pd.DataFrame({"x": np.arange(30.0) + 100 * i, "bad": int(i == 13)}) for i in range(24)
+    ]
     client = client_for(targets.get("cpu").address)
     with get_task_stream(client) as stream:
         job = score("picky/1", _folder(cluster, "picky-in", frames), compute="cpu", retries=1)

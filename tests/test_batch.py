@@ -116,8 +116,11 @@ def test_progress_metrics_only_increase(wine_model, workspace):
     client = mlflow.MlflowClient()
     rows = [m.value for m in client.get_metric_history(job.run_id, "rows_scored")]
     done = [m.value for m in client.get_metric_history(job.run_id, "partitions_done")]
-    # rule: progress is logged after each partition and never goes down
-    assert done == [1, 2, 3, 4, 5, 6]
+    # rule: progress is logged as partitions finish (at most twice a second), never goes down,
+    # and its last value is the whole job
+    assert done == sorted(set(done))
+    assert done[0] >= 1
+    assert done[-1] == 6
     assert rows == sorted(rows)
     assert rows[-1] == sum(len(p) for p in parts)
     # rule: summary_only writes no predictions.csv

@@ -26,6 +26,15 @@ from nbstudio.compute.remote import client_for
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 
+class Picky(mlflow.pyfunc.PythonModel):
+    """``2 * x``, instantly; fails on any file holding a row with ``bad > 0``."""
+
+    def predict(self, context, model_input, params=None):
+        if (model_input["bad"] > 0).any():
+            raise ValueError("bad rows in this file")
+        return model_input["x"] * 2
+
+
 class Slow(mlflow.pyfunc.PythonModel):
     """``x + 1``, a quarter of a second per file: a job lasts long enough to kill a worker."""
 
@@ -104,3 +113,43 @@ def test_worker_killed_mid_job_partitions_retried_job_finished(cluster):
         m.value for m in mlflow.MlflowClient().get_metric_history(job.run_id, "partitions_done")
     ]
     assert done == sorted(done)
+
+
+def test_cheap_partitions_share_tasks_and_a_failure_inside_one_is_its_own(cluster):
+    from distributed import get_task_stream
+
+    with mlflow.start_run():
+        info = mlflow.pyfunc.log_model(name="m", python_model=Picky(), pip_requirements=[])
+    mlflow.register_model(info.model_uri, "picky")
+    frames = [
+        pd.DataFrame({"x": np.arange(30.0) + 100 * i, "bad": int(i == 13)}) for i in range(24)
+    ]
+    client = client_for(targets.get("cpu").address)
+    with get_task_stream(client) as stream:
+        job = score("picky/1", _folder(cluster, "picky-in", frames), compute="cpu", retries=1)
+        job.wait(300)
+    ours = {t["key"] for t in stream.data if str(t["key"]).startswith("nbstudio-batch-")}
+    # rule: a model that scores a partition in milliseconds gets several partitions per task
+    assert 0 < len(ours) < 24
+    run = mlflow.MlflowClient().get_run(job.run_id)
+    # rule: the failing partition is reported with its own error, even if it ran in a bundle
+    assert run.info.status == "FAILED"
+    assert run.data.tags["nbstudio.batch.failed_partitions"] == "13"
+    text = mlflow.artifacts.load_text(f"runs:/{job.run_id}/error.txt")
+    assert "partition 13 (part-13.parquet): ValueError: bad rows in this file" in text
+    # rule: every other partition was scored, row for row
+    assert run.data.metrics["partitions_done"] == 23
+    assert run.data.metrics["rows_scored"] == 23 * 30
+
+
+def test_bundle_size_fills_a_task_but_leaves_every_slot_work():
+    from nbstudio.batch.dispatch import TASK_SECONDS, bundle_size
+
+    # rule: nothing measured yet, or a slow model: one partition per task
+    assert bundle_size([], 100, 4) == 1
+    assert bundle_size([TASK_SECONDS * 2], 100, 4) == 1
+    # rule: a cheap model: as many partitions as fit in a task's worth of time...
+    assert bundle_size([TASK_SECONDS / 10] * 3, 100, 4) == 10
+    # ...but never more than an even share of what is left among the slots
+    assert bundle_size([TASK_SECONDS / 10], 12, 4) == 3
+    assert bundle_size([1e-9], 1, 4) == 1

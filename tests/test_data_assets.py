@@ -46,6 +46,25 @@ def test_create_get_and_same_digest_returns_latest(wine_csv):
     assert data.get("azureml:wine:1").digest == first.digest
 
 
+def test_place_says_where_the_bytes_are_without_reading_or_recording(wine_csv):
+    import mlflow
+
+    data.create("wine", wine_csv)
+    asset = data.get("wine@1")
+    with mlflow.start_run() as run:
+        place = asset.place
+        # rule: the place is the version's file on its filesystem
+        assert place.fs.isfile(place.path)
+        assert Path(place.path).resolve() == wine_csv.resolve()
+        assert place.uri == asset.uri
+    # rule: asking where the bytes are is not a read: no input recorded on the active run
+    assert mlflow.get_run(run.info.run_id).inputs.dataset_inputs == []
+    with mlflow.start_run() as run:
+        asset.fs  # noqa: B018 - a read
+    # rule: whereas reading through the asset records it
+    assert len(mlflow.get_run(run.info.run_id).inputs.dataset_inputs) == 1
+
+
 def test_editing_any_byte_changes_the_digest_and_the_cache_answers_rechecks(workspace):
     folder = workspace / "parts"
     folder.mkdir()

@@ -194,3 +194,87 @@ def test_fuzz_reads_create_nothing(ip, workspace, capsys) -> None:
         count("magics", outcome)
 
     read()
+
+
+REFS = st.one_of(
+    st.sampled_from(["m@champion", "m/1", "m/99", "m@gold", "m", "runs:/x/m", "models:/m/1", ""]),
+    st.sampled_from(["few@1", "few@latest", "few@9", "few", "azureml://datastores/x/paths/y"]),
+    NAMES,
+)
+BATCH_OPTION = st.one_of(
+    st.builds(lambda r: f"--model {_quote(r)}", REFS),
+    st.builds(lambda r: f"--input {_quote(r)}", REFS),
+    st.builds(lambda n: f"--output {_quote(n)}", NAMES),
+    st.builds(
+        lambda o, n: f"{o} {_quote(n)}",
+        st.sampled_from(
+            ["--mini-batch-size", "--max-concurrency", "--error-threshold", "--retries"]
+        ),
+        NUMBERS,
+    ),
+    st.sampled_from(["--output-action append_row", "--output-action x", "--compute nope"]),
+    st.sampled_from(["--compute local", "--bogus", "'unclosed", "-h"]),
+)
+BATCH_LINES = st.builds(
+    lambda verb, name, options: f"{verb} {_quote(name)} {' '.join(options)}",
+    st.sampled_from(["create", "invoke", "show", "jobs", "delete", "list", "bogus", ""]),
+    st.one_of(st.just("ep"), NAMES),
+    st.lists(BATCH_OPTION, max_size=4),
+)
+DRIFT_OPTION = st.one_of(
+    st.builds(lambda r: f"--current {_quote(r)}", REFS),
+    st.builds(lambda r: f"--reference {_quote(r)}", REFS),
+    st.sampled_from(["--bogus", "'unclosed", "-h", "--current", "--reference"]),
+)
+DRIFT_LINES = st.builds(
+    lambda model, options: f"{_quote(model)} {' '.join(options)}",
+    REFS,
+    st.lists(DRIFT_OPTION, max_size=3),
+)
+
+
+def test_fuzz_batch_and_drift_lines(ip, workspace, capsys) -> None:
+    import mlflow
+    import pandas as pd
+    from sklearn.linear_model import LinearRegression
+
+    import nbstudio
+    import nbstudio.data as data
+
+    nbstudio.get_session().workspace  # noqa: B018
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0]})
+    (workspace / "few.csv").write_text(frame.to_csv(index=False))
+    data.create("few", workspace / "few.csv")
+    with mlflow.start_run():
+        nbstudio.register_model(
+            LinearRegression().fit(frame, [1, 2, 3, 4]), name="m", aliases=["champion"]
+        )
+    ip.run_line_magic("batch", "create ep --model m@champion")
+
+    @fuzz_settings(80, share=0.3)
+    @given(
+        line=st.one_of(
+            BATCH_LINES.map(lambda x: ("batch", x)), DRIFT_LINES.map(lambda x: ("drift", x))
+        )
+    )
+    def magic(line: tuple[str, str]) -> None:
+        name, text = line
+        try:
+            ip.run_line_magic(name, text)
+            outcome = "ok"
+        except BaseException as exc:
+            try:
+                _one_line_error(exc)
+            except AssertionError:
+                failure("magics")
+                raise AssertionError(f"%{name} {text}: {type(exc).__name__}: {exc}") from exc
+            outcome = "error"
+        capsys.readouterr()
+        try:
+            _check_no_running(workspace)
+        except AssertionError:
+            failure("magics")
+            raise
+        count("magics", outcome)
+
+    magic()

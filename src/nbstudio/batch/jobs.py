@@ -8,27 +8,27 @@ returned `BatchJob` has ``.wait()`` and ``.output``.
 
 The run (tag ``nbstudio.batch=true``) records the input version as its input (context
 ``scoring``), the model version (tag ``nbstudio.batch.model``), the settings as params, the
-metrics ``rows_scored`` and ``partitions_done`` after each finished partition (step = partitions
-done, so both only grow and the run monitor shows the progress), failed partitions in
-``error.txt``, and produces the output: a new version of a ``uri_folder`` asset holding one
-Parquet file per input file (and ``predictions.csv`` with ``append_row``). On a Dask target each
-partition is a task submitted with Dask's ``retries`` (a task whose worker dies is rescheduled
-by Dask itself); in the kernel (``local``) partitions run in ``max_concurrency`` threads with the
-same number of retries. More failed partitions than ``error_threshold`` (-1: no limit) end the
-run FAILED naming them, and no output version is made.
+metrics ``rows_scored`` and ``partitions_done`` as partitions finish (at most twice a second, and
+after the last; step = partitions done, so both only grow and the run monitor shows the
+progress), failed partitions in ``error.txt``, and produces the output: a new version of a
+``uri_folder`` asset holding one Parquet file per input file (and ``predictions.csv`` with
+``append_row``). On a Dask target partitions are tasks submitted with Dask's ``retries``, several
+to a task when the model is cheap (`dispatch`); in the kernel (``local``) partitions run in
+``max_concurrency`` threads with the same number of retries. More failed partitions than
+``error_threshold`` (-1: no limit) end the run FAILED naming them, and no output version is made.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
+import math
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from nbstudio.batch import dispatch, scoring
 from nbstudio.batch import partitions as partitioning
-from nbstudio.batch import scoring
 from nbstudio.batch.errors import BatchError, EnvironmentMismatchError
 from nbstudio.batch.records import DEFAULTS, BatchSpec, check_settings
 
@@ -36,6 +36,7 @@ TAG = "nbstudio.batch"
 CONTEXT = "scoring"
 LOCAL = "local"
 ERROR_FILE = "error.txt"
+PROGRESS_SECONDS = 0.5  # at most this often a progress write
 
 
 @dataclass
@@ -60,13 +61,13 @@ class _Plan:
 # -- checks before the run ---------------------------------------------------------------------
 def _pin_model(reference: str) -> tuple[str, str, str]:
     """Name, version and artifact location of the version ``reference`` points at now."""
-    from nbstudio.endpoints.commands import resolve_model
-    from nbstudio.errors import NbstudioError
+    from nbstudio.errors import ModelError
+    from nbstudio.models.references import resolve_model
 
     try:
-        resolved = resolve_model(reference)
-    except NbstudioError as exc:
-        raise BatchError(str(exc).replace("deploy", "score with")) from None
+        resolved = resolve_model(reference, use="score with")
+    except ModelError as exc:
+        raise BatchError(str(exc)) from None
     return resolved.name, resolved.version, resolved.source
 
 
@@ -157,21 +158,39 @@ def _plan(spec: BatchSpec, input_ref: str, output: str | None) -> _Plan:
     rel = f"batch/{out_name}/{plan.job_id}"
     place = places.in_datastore(ws, datastores.get(ws, datastores.BLOB), rel)
     plan.output_uri, plan.output_url = place.uri, place.url
-    pins = pinned_requirements(f"models:/{name}/{version}")
+    pins = _pins_of(ws.tracking_uri, name, version, source)
     if pins:
-        if address is None:
-            found = {"this kernel": scoring.installed(list(pins))}
-        else:
-            found = _dask_client(address).run(scoring.installed, list(pins))
-            found = {f"worker {w}": v for w, v in found.items()}
-        check_environment(pins, found, f"model {name}/{version}")
+        _check_where_it_runs(address, pins, f"model {name}/{version}")
     return plan
 
 
-def _dask_client(address: str) -> Any:
-    from nbstudio.compute.remote import client_for
+_pinned: dict[tuple[str, ...], dict[str, str]] = {}
+_matched: set[tuple[Any, ...]] = set()
 
-    return client_for(address)
+
+def _pins_of(tracking_uri: str, name: str, version: str, source: str) -> dict[str, str]:
+    """`pinned_requirements` of a model version, read once per kernel (a version's artifacts
+    never change)."""
+    key = (tracking_uri, name, version, source)
+    if key not in _pinned:
+        _pinned[key] = pinned_requirements(f"models:/{name}/{version}")
+    return _pinned[key]
+
+
+def _check_where_it_runs(address: str | None, pins: dict[str, str], label: str) -> None:
+    """`check_environment` on this kernel or on every worker of the target; a set of workers
+    found matching is not asked again (a replaced worker has a new address: asked again)."""
+    if address is None:
+        check_environment(pins, {"this kernel": scoring.installed(list(pins))}, label)
+        return
+    client = dispatch.dask_client(address)
+    workers = tuple(sorted(client.scheduler_info()["workers"]))
+    key = (address, workers, tuple(sorted(pins.items())))
+    if key in _matched:
+        return
+    found = client.run(scoring.installed, list(pins))
+    check_environment(pins, {f"worker {w}": v for w, v in found.items()}, label)
+    _matched.add(key)
 
 
 # -- the job -----------------------------------------------------------------------------------
@@ -365,102 +384,44 @@ def _execute(plan: _Plan, run_id: str) -> None:
 
 
 def _score_all(plan: _Plan, run_id: str) -> dict[int, str]:
-    """Score every partition, logging progress; the failed ones, by index, with why."""
+    """Score every partition, logging progress; the failed ones, by index, with why.
+
+    Progress goes to the store at most every `PROGRESS_SECONDS` and after the last partition: a
+    write per partition costs the kernel more CPU than a cheap model's partition costs a worker.
+    """
     from mlflow.entities import Metric
 
     from nbstudio.session import get_session
 
     client = get_session().client()
     done = rows = 0
+    logged = 0
+    last = -math.inf
     failed: dict[int, str] = {}
+    total = len(plan.parts)
 
     def progress(result: dict[str, Any] | None, part: partitioning.Partition, error: Any) -> None:
-        nonlocal done, rows
+        nonlocal done, rows, logged, last
         if error is not None:
             first = str(error).splitlines()[0] if str(error) else type(error).__name__
             failed[part.index] = f"{part.label}: {type(error).__name__}: {first}"
         else:
             done += 1
             rows += result["rows"]
-            now = int(time.time() * 1000)
+        now = time.monotonic()
+        if done > logged and (now - last >= PROGRESS_SECONDS or done + len(failed) == total):
+            stamp = int(time.time() * 1000)
             client.log_batch(
                 run_id,
                 metrics=[
-                    Metric("rows_scored", rows, now, done),
-                    Metric("partitions_done", done, now, done),
+                    Metric("rows_scored", rows, stamp, done),
+                    Metric("partitions_done", done, stamp, done),
                 ],
             )
+            logged, last = done, now
 
     if plan.address is None:
-        _score_local(plan, progress)
+        dispatch.score_local(plan, progress)
     else:
-        _score_dask(plan, progress)
+        dispatch.score_dask(plan, progress)
     return failed
-
-
-def _score_local(plan: _Plan, progress: Any) -> None:
-    def attempt(part: partitioning.Partition) -> dict[str, Any]:
-        for n in range(plan.spec.retries + 1):
-            try:
-                return scoring.score_partition(None, plan.model_uri, plan.fs, part, plan.output_url)
-            except Exception:
-                if n == plan.spec.retries:
-                    raise
-        raise AssertionError("unreachable")
-
-    with concurrent.futures.ThreadPoolExecutor(plan.spec.max_concurrency) as pool:
-        futures = {pool.submit(attempt, p): p for p in plan.parts}
-        for future in concurrent.futures.as_completed(futures):
-            error = future.exception()
-            progress(None if error else future.result(), futures[future], error)
-
-
-def _score_dask(plan: _Plan, progress: Any) -> None:
-    """Partitions as Dask tasks, at most ``plan.slots`` in flight. An exception in a partition is
-    retried by Dask (``retries``); a partition whose worker died comes back as ``KilledWorker``
-    (nbstudio's clusters never re-run a task silently) and is submitted again here, up to the
-    same number of retries."""
-    from distributed import KilledWorker, as_completed
-
-    from nbstudio.compute.remote import workspace_context
-
-    client = _dask_client(plan.address)
-    ctx = workspace_context(plan.job_id)
-    waiting = list(reversed(plan.parts))
-    owner: dict[str, partitioning.Partition] = {}
-    lost: dict[int, int] = {}
-
-    def submit(part: partitioning.Partition) -> Any:
-        future = client.submit(
-            scoring.score_partition,
-            ctx,
-            plan.model_uri,
-            plan.fs,
-            part,
-            plan.output_url,
-            key=f"nbstudio-batch-{plan.job_id}-{part.index}-{lost.get(part.index, 0)}",
-            retries=plan.spec.retries,
-            pure=False,
-        )
-        owner[future.key] = part
-        return future
-
-    first = [submit(waiting.pop()) for _ in range(min(plan.slots, len(waiting)))]
-    flowing = as_completed(first, loop=client.loop)
-    for future in flowing:
-        part = owner.pop(future.key)
-        try:
-            result, error = future.result(), None
-        except KilledWorker as exc:
-            if lost.get(part.index, 0) < plan.spec.retries:
-                lost[part.index] = lost.get(part.index, 0) + 1
-                future.release()
-                flowing.add(submit(part))
-                continue
-            result, error = None, exc
-        except Exception as exc:  # the partition failed after its retries
-            result, error = None, exc
-        future.release()
-        progress(result, part, error)
-        if waiting:
-            flowing.add(submit(waiting.pop()))

@@ -41,7 +41,7 @@ def plan(asset: Any, mini_batch_size: int) -> tuple[Any, list[Partition]]:
     from nbstudio.data import mltable, tabular
 
     asset.check()
-    place = asset._place
+    place = asset.place
     fs, root = place.fs, place.path
     options: dict[str, Any] = {}
     steps: tuple[tuple[str, Any], ...] = ()

@@ -101,12 +101,50 @@ def _tables(fs: Any, partition: Any) -> list[tuple[str, Any]]:
     return out
 
 
+def _output_table(predictions: Any, relpath: str) -> Any:
+    """The Arrow table of one output file: the prediction column(s), ``source_file``, ``row_id``.
+
+    Built in Arrow (no pandas assignment of a repeated string, no thread pool per conversion):
+    for a cheap model these conversions cost more than the prediction itself."""
+    import numpy as np
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(predictions, preserve_index=False, nthreads=1)
+    n = table.num_rows
+    table = table.append_column(SOURCE_COLUMN, pa.repeat(pa.scalar(relpath, pa.string()), n))
+    return table.append_column(ROW_COLUMN, pa.array(np.arange(n, dtype=np.int64)))
+
+
+def _write_parquet(table: Any, out_fs: Any, target: str) -> None:
+    """``table`` as one Parquet file at ``target``, written whole or not at all (a temporary name
+    moved into place). Only the text columns are dictionary-encoded: trying it on every float
+    column of a prediction output is most of the cost of a cheap model's write."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    text = [
+        f.name
+        for f in table.schema
+        if pa.types.is_string(f.type)
+        or pa.types.is_large_string(f.type)
+        or pa.types.is_dictionary(f.type)
+    ]
+    staging = f"{target}.tmp-{os.getpid()}-{threading.get_ident()}"
+    with out_fs.open(staging, "wb") as fh:
+        pq.write_table(table, fh, use_dictionary=text or False)
+    out_fs.mv(staging, target)
+
+
 def score_partition(
     ctx: Any, model_uri: str, fs: Any, partition: Any, output_url: str
 ) -> dict[str, Any]:
-    """Score one partition and write its output files; rows scored and files written."""
+    """Score one partition and write its output files; rows scored, files written and the
+    seconds it took (what sizes the next tasks of the job)."""
+    import time
+
     import fsspec
 
+    started = time.perf_counter()
     if ctx is not None:
         from nbstudio.compute.worker import open_workspace
 
@@ -116,15 +154,25 @@ def score_partition(
     rows, written = 0, []
     for rel, table in _tables(fs, partition):
         frame = table.to_pandas()
-        scored = _with_predictions(frame, model.predict(frame))
-        scored[SOURCE_COLUMN] = rel
-        scored[ROW_COLUMN] = range(len(scored))
+        scored = _output_table(_with_predictions(frame, model.predict(frame)), rel)
         name = output_name(rel)
-        target = f"{out_root.rstrip('/')}/{name}"
-        staging = f"{target}.tmp-{os.getpid()}-{threading.get_ident()}"
-        with out_fs.open(staging, "wb") as fh:
-            scored.to_parquet(fh, index=False)
-        out_fs.mv(staging, target)
-        rows += len(scored)
+        _write_parquet(scored, out_fs, f"{out_root.rstrip('/')}/{name}")
+        rows += scored.num_rows
         written.append(name)
-    return {"rows": rows, "files": written, "pid": os.getpid()}
+    seconds = time.perf_counter() - started
+    return {"rows": rows, "files": written, "pid": os.getpid(), "seconds": seconds}
+
+
+def score_partitions(
+    ctx: Any, model_uri: str, fs: Any, partitions: list[Any], output_url: str
+) -> dict[int, dict[str, Any] | None]:
+    """Several partitions in one task (a cheap model's partitions are too short to be worth a
+    task each): each one's result by index, None for one that raised (the job scores it again
+    alone, with Dask's retries, so its own error is what gets reported)."""
+    results: dict[int, dict[str, Any] | None] = {}
+    for partition in partitions:
+        try:
+            results[partition.index] = score_partition(ctx, model_uri, fs, partition, output_url)
+        except Exception:
+            results[partition.index] = None
+    return results

@@ -105,6 +105,13 @@ class DataAsset:
     def reference(self) -> str:
         return self.record.reference if self.record else self._place.uri
 
+    @property
+    def place(self) -> Place:
+        """Where the bytes are (filesystem, path, URI, datastore), without reading them: no
+        digest check and no input recorded. For code that plans work on the files (a batch job
+        splitting them into partitions) and reads them later, inside its own run."""
+        return self._place
+
     # -- reading (each one records the input) ---------------------------------------------------
     @property
     def path(self) -> str:

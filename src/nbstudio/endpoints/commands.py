@@ -26,7 +26,6 @@ import os
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import psutil
@@ -50,6 +49,7 @@ from nbstudio.endpoints.records import (
 from nbstudio.endpoints.routing import check_mirror, check_traffic, share
 from nbstudio.endpoints.views import EndpointInfo, Text, alive, info, records, table, workspace
 from nbstudio.endpoints.workers import START_TIMEOUT
+from nbstudio.models.references import resolve_model
 from nbstudio.resources import supervisor
 
 SERVER_START_TIMEOUT = 60.0
@@ -131,59 +131,6 @@ def _apply(recs: Records, spec: EndpointSpec, timeout: float) -> EndpointStatus 
         return None
     proc = _launch(recs, spec)
     return _wait_applied(recs, spec.name, spec.generation, timeout + SERVER_START_TIMEOUT, proc)
-
-
-# -- model references --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ResolvedModel:
-    name: str
-    version: str
-    uri: str
-    source: str
-
-
-def resolve_model(reference: str) -> ResolvedModel:
-    """``NAME@ALIAS``, ``NAME/VERSION``, ``NAME`` (latest) or ``models:/...`` to one version.
-
-    The version is pinned now, as Azure pins a deployment's model: moving the alias later does not
-    change what the deployment serves; deploying again does.
-    """
-    from mlflow.exceptions import MlflowException
-
-    from nbstudio.models.registry import check_reference
-    from nbstudio.session import get_session
-
-    ref = reference.strip().removeprefix("models:/")
-    if not ref or "://" in ref or ref.startswith("runs:/") or ref.startswith("m-"):
-        raise EndpointError(
-            f"{reference!r}: deploy a registered model as NAME@ALIAS or NAME/VERSION "
-            "(register it first with %register_model)."
-        )
-    session = get_session()
-    session.workspace  # noqa: B018 - opens the store
-    check_reference(session, ref)
-    client = session.client()
-    try:
-        if "@" in ref:
-            name, alias = ref.split("@", 1)
-            version = client.get_model_version_by_alias(name, alias)
-        elif "/" in ref:
-            name, number = ref.rsplit("/", 1)
-            version = client.get_model_version(name, number)
-        else:
-            from nbstudio.tracking.filters import equals  # not at import: %load_ext stays light
-
-            name = ref
-            versions = client.search_model_versions(equals("name", name))
-            if not versions:
-                raise EndpointError(f"Model {name!r} has no version to deploy.")
-            version = max(versions, key=lambda v: int(v.version))
-        source = client.get_model_version_download_uri(name, version.version)
-    except MlflowException as exc:
-        raise EndpointError(f"Cannot deploy {reference!r}: {exc.message}") from None
-    return ResolvedModel(name, str(version.version), f"models:/{name}/{version.version}", source)
 
 
 # -- commands ----------------------------------------------------------------------------------

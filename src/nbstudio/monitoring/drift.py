@@ -109,14 +109,14 @@ def _data(value: Any, role: str) -> _Data:
 
 
 def _model_version(model: str) -> Any:
-    from nbstudio.endpoints.commands import resolve_model
-    from nbstudio.errors import NbstudioError
+    from nbstudio.errors import ModelError
+    from nbstudio.models.references import resolve_model
     from nbstudio.session import get_session
 
     try:
-        resolved = resolve_model(model)
-    except NbstudioError as exc:
-        raise DriftError(str(exc).replace("deploy", "check")) from None
+        resolved = resolve_model(model, use="check")
+    except ModelError as exc:
+        raise DriftError(str(exc)) from None
     return get_session().client().get_model_version(resolved.name, resolved.version)
 
 

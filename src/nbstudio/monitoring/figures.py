@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from nbstudio.figure_style import PAGE
 from nbstudio.monitoring.statistics import FeatureDrift
 
 SHOWN_STATISTICS = ("psi", "jsd", "wasserstein", "ks")
@@ -30,8 +31,6 @@ def severity(result: FeatureDrift, thresholds: dict[str, float]) -> float:
 
 def heatmap(results: list[FeatureDrift], thresholds: dict[str, float]) -> Any:
     import plotly.graph_objects as go
-
-    from nbstudio.evaluation.figures import _LAYOUT
 
     ordered = sorted(results, key=lambda r: severity(r, thresholds))  # worst last = on top
     z, text = [], []
@@ -66,7 +65,7 @@ def heatmap(results: list[FeatureDrift], thresholds: dict[str, float]) -> Any:
         title="Drift by feature (* = drifted)",
         xaxis_title="statistic",
         height=max(300, 60 + 24 * len(ordered)),
-        **{k: v for k, v in _LAYOUT.items() if k not in ("xaxis", "yaxis")},
+        **PAGE,
     )
     fig.update_yaxes(type="category", automargin=True)
     return fig
@@ -75,8 +74,6 @@ def heatmap(results: list[FeatureDrift], thresholds: dict[str, float]) -> Any:
 def distributions(results: list[FeatureDrift], thresholds: dict[str, float]) -> Any:
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
-
-    from nbstudio.evaluation.figures import _LAYOUT
 
     worst = sorted(results, key=lambda r: -severity(r, thresholds))[:WORST_SHOWN]
     fig = make_subplots(rows=len(worst), cols=1, subplot_titles=[r.name for r in worst])
@@ -108,8 +105,6 @@ def distributions(results: list[FeatureDrift], thresholds: dict[str, float]) -> 
         barmode="overlay",
         bargap=0,
         height=max(300, 220 * len(worst)),
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-        margin=_LAYOUT["margin"],
+        **PAGE,
     )
     return fig

@@ -7,7 +7,8 @@ Targets (issue 16):
 - nbstudio.evaluate: at most 0.3 s per model on 10,000 test rows without permutation importance,
   at most 5 s with it; mlflow.models.evaluate with its defaults on the same model for comparison.
 
-``python benchmarks/automl.py [BUDGET_SECONDS]`` (default 30; the issue's figure).
+``python benchmarks/automl.py [BUDGET_SECONDS] [DATA_SETS]`` (default 30, the issue's figure; data
+sets comma-separated, default all four).
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def flaml_alone(X, y, task: str, metric: str, budget: float, seed: int):
     return automl, trials
 
 
-def compare_automl(budget: float) -> None:
+def compare_automl(budget: float, names: list[str]) -> None:
     from sklearn.model_selection import train_test_split
 
     import nbstudio
@@ -75,7 +76,8 @@ def compare_automl(budget: float) -> None:
     print(
         f"{'data set':14} {'FLAML score':>11} {'ours':>8} {'FLAML trials':>12} {'ours':>6}  ratio"
     )
-    for name, (task, metric, load) in datasets().items():
+    for name in names:
+        task, metric, load = datasets()[name]
         X, y = load(return_X_y=True, as_frame=True)
         X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, random_state=0)
         theirs, ours, their_trials, our_trials = [], [], [], []
@@ -146,9 +148,13 @@ def compare_evaluation() -> None:
 
 def main() -> None:
     budget = float(sys.argv[1]) if len(sys.argv) > 1 else 30.0
+    names = sys.argv[2].split(",") if len(sys.argv) > 2 else list(datasets())
+    unknown = set(names) - set(datasets())
+    if unknown:
+        sys.exit(f"unknown data sets {sorted(unknown)}: use some of {', '.join(datasets())}")
     fresh_workspace()
     print("(figures taken on a shared 2-core machine: under load)")
-    compare_automl(budget)
+    compare_automl(budget, names)
     compare_evaluation()
 
 

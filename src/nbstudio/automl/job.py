@@ -2,10 +2,11 @@
 
 The parent run (a `TrackedRun`, so it always ends FINISHED, FAILED or KILLED) carries the job's
 settings as tags and the best value so far as a metric; `TrialWriter` turns FLAML's per-trial log
-into child runs in the background. When the search ends the best model (FLAML's fitted ``AutoML``
-object, which predicts the labels as given) is logged through nbstudio's registry path, with
-flaml and the libraries of the chosen estimator pinned; ``register`` registers it, test data
-evaluate it. An interrupt ends the parent KILLED and keeps every trial already run.
+into child runs from a process of its own, so recording them takes no time from the search in
+this one. When the search ends the best model (FLAML's fitted ``AutoML`` object, which predicts
+the labels as given) is logged through nbstudio's registry path, with flaml and the libraries
+of the chosen estimator pinned; ``register`` registers it, test data evaluate it. An interrupt
+ends the parent KILLED and keeps every trial already run.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 from nbstudio.automl.errors import AutoMLError
 from nbstudio.automl.result import AutoMLResult
 from nbstudio.automl.settings import TAG_PREFIX, AutoMLSettings
-from nbstudio.automl.trials import TrialWriter
+from nbstudio.automl.writer import TrialWriter
 from nbstudio.session import get_session
 from nbstudio.tracking import RunSpec, TrackedRun
 
@@ -82,7 +83,11 @@ def run_job(
             on_start(parent_run_id)
         experiment_id = mlflow.get_run(parent_run_id).info.experiment_id
         writer = TrialWriter(
-            session.client(), experiment_id, parent_run_id, Path(tmp, "flaml.log"), settings.metric
+            session.workspace.tracking_uri,
+            experiment_id,
+            parent_run_id,
+            Path(tmp, "flaml.log"),
+            settings.metric,
         ).start()
         started = time.monotonic()
         try:

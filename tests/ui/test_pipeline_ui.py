@@ -85,6 +85,9 @@ def test_panel_lists_pipeline_runs_with_steps_done(lab, ui) -> None:
     panel = ui.open_panel()
     section = panel.locator('[data-section="pipelines"]')
     cards = section.locator("li[data-pipeline]")
+    # The section has loaded once it shows runs (earlier tests of the shared lab made some) or its
+    # empty state: counting before that raced the panel's first refresh.
+    expect(section.locator("li[data-pipeline], .nbs-empty").first).to_be_visible(timeout=15_000)
     if cards.count() == 0:
         # rule: an empty workspace says how to make a pipeline instead of an empty list
         expect(section.locator(".nbs-empty")).to_contain_text("%pipeline run", timeout=15_000)

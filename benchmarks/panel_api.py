@@ -33,7 +33,6 @@ from pathlib import Path
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _shell import add_run_rows
 
 RUNS = 10_000
 PARAMS = 5
@@ -50,6 +49,7 @@ def fill_store(root: Path) -> tuple[str, str, str]:
 
     from nbstudio.session import reset_session
     from nbstudio.tracking import mlflow_private
+    from nbstudio.tracking.bulk import RunRows, add_run_rows, transaction
 
     session = reset_session(root)
     ws = session.workspace
@@ -62,20 +62,19 @@ def fill_store(root: Path) -> tuple[str, str, str]:
     # Bulk rows exactly as SqlAlchemyStore.create_run + log_batch + set_terminated write them,
     # 1,000 runs per transaction: per-run client calls would take minutes (~25 ms each).
     for first in range(0, RUNS, CHUNK):
-        with store.ManagedSessionMaker(read_only=False) as db:
+        with transaction(store) as db:
             for i in range(first, min(first + CHUNK, RUNS)):
                 start = t0 + i * 1000
-                add_run_rows(
-                    db,
-                    experiment_id=experiment_id,
-                    artifact_root=artifact_location,
+                end = start + rng.randint(100, 60_000)
+                rows = RunRows(
                     name=f"run-{i:05d}",
+                    start_time=start,
+                    end_time=end,
                     status=rng.choice(["FINISHED"] * 8 + ["FAILED", "KILLED"]),
-                    start=start,
-                    end=start + rng.randint(100, 60_000),
                     params={f"p{k}": str(rng.randint(0, 99)) for k in range(PARAMS)},
                     metrics={f"m{k}": rng.random() for k in range(METRICS)},
                 )
+                add_run_rows(db, store, experiment_id, artifact_location, rows)
     long_run = client.create_run(
         experiment_id, run_name="long-history", start_time=t0 + RUNS * 1000
     )

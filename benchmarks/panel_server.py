@@ -35,7 +35,6 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _shell import add_run_rows
 from panel_api import free_port, start_server, wait_ready
 
 EXPERIMENTS = 20
@@ -61,6 +60,7 @@ def fill(db_uri: str, artifacts: Path, runs: int, sweeps: int) -> None:
 
     from nbstudio.sweep.settings import SweepSettings
     from nbstudio.sweep.space import parse_distribution
+    from nbstudio.tracking.bulk import RunRows, add_run_rows, transaction
 
     store = SqlAlchemyStore(db_uri, artifacts.as_uri())
     experiment_ids = [store.create_experiment(f"exp-{k:02d}") for k in range(EXPERIMENTS)]
@@ -80,21 +80,19 @@ def fill(db_uri: str, artifacts: Path, runs: int, sweeps: int) -> None:
         nonlocal count
         start = t0 + count * 1000
         count += 1
-        return add_run_rows(
-            db,
-            experiment_id=experiment_id,
-            artifact_root=artifacts.as_uri(),
+        rows = RunRows(
             name=name,
+            start_time=start,
+            end_time=None if status == "RUNNING" else start + 500,
             status=status,
-            start=start,
-            end=None if status == "RUNNING" else start + 500,
             tags=tags,
             params={"C": repr(rng.random())},
             metrics={metric: rng.random()},
         )
+        return add_run_rows(db, store, experiment_id, artifacts.as_uri(), rows)
 
     plain = runs - sweeps * (TRIALS + 1)
-    with store.ManagedSessionMaker(read_only=False) as db:
+    with transaction(store) as db:
         for i in range(plain):
             add(db, experiment_ids[i % EXPERIMENTS], f"run-{i:05d}", "FINISHED", {}, "loss")
         for s in range(sweeps):

@@ -138,41 +138,22 @@ def with_lineage() -> None:
 
 
 def lookup_in_large_store(total: int = 5000) -> None:
-    import uuid
-
-    from mlflow.store.tracking.dbmodels.models import SqlRun, SqlTag
-
     from nbstudio.pipelines import recording
+    from nbstudio.tracking.bulk import RunRows, add_run_rows, transaction
+    from nbstudio.tracking.mlflow_private import tracking_store
 
     session = get_session()
     experiment_id = session.experiment_id("lookup")
-    store = session.client()._tracking_client.store
+    store = tracking_store(session.client())
     started = time.perf_counter()
     # The store is filled through MLflow's own ORM in one transaction (5,000 create_run calls
     # take minutes on a loaded machine); the look-up then reads it as it would any store.
     now = int(time.time() * 1000)
-    with store.ManagedSessionMaker() as db:
+    with transaction(store) as db:
         for i in range(total):
-            run_id = uuid.uuid4().hex
-            db.add(
-                SqlRun(
-                    run_uuid=run_id,
-                    name=f"step-{i}",
-                    experiment_id=int(experiment_id),
-                    user_id="bench",
-                    status="FINISHED",
-                    start_time=now + i,
-                    end_time=now + i,
-                    source_type="LOCAL",
-                    source_name="",
-                    entry_point_name="",
-                    source_version="",
-                    lifecycle_stage="active",
-                    artifact_uri=f"file:///nonexistent/{run_id}",
-                )
-            )
-            db.add(SqlTag(key=recording.TAG_KEY, value=f"{i:064x}", run_uuid=run_id))
-            db.add(SqlTag(key=recording.TAG_STEP, value="s", run_uuid=run_id))
+            tags = {recording.TAG_KEY: f"{i:064x}", recording.TAG_STEP: "s"}
+            rows = RunRows(name=f"step-{i}", start_time=now + i, end_time=now + i, tags=tags)
+            add_run_rows(db, store, experiment_id, "file:///nonexistent", rows)
     made = time.perf_counter() - started
     keys = [f"{i:064x}" for i in range(0, total, total // 20)]
     timings = []

@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from mlflow import MlflowClient
-from mlflow.entities import Metric, Param
+from mlflow.entities import Metric
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
 from nbstudio.automl.metrics import PrimaryMetric
+from nbstudio.tracking.bulk import RunRows, write_runs
 
 TAG_TRIAL = "nbstudio.automl.trial"
 TAG_ESTIMATOR = "nbstudio.automl.estimator"
@@ -134,16 +135,24 @@ class TrialRecorder:
         self.best: TrialRecord | None = None
 
     def record(self, lines: list[dict[str, Any]]) -> list[TrialRecord | str]:
-        """Each line's record (with its run id) or, where the store refused it, an error line."""
+        """Each line's record (with its run id) or, where the store refused it, an error line.
+
+        The new trials are written together (`tracking.bulk`: one transaction on a SQL store),
+        then the parent's best-so-far points of every one of them in one more write."""
         done: list[TrialRecord | str] = []
-        progress: list[Metric] = []
+        records: list[TrialRecord] = []
         for line in lines:
             try:
-                record = TrialRecord.from_line(line, self.metric)
-                self._write(record)
-            except Exception as exc:  # the store refused: said at the end, the search goes on
+                records.append(TrialRecord.from_line(line, self.metric))
+            except Exception as exc:  # an unreadable line: said at the end, the search goes on
                 done.append(f"trial {line.get('record_id')}: {exc}")
+        written = write_runs(self.client, self.experiment_id, [self._rows(r) for r in records])
+        progress: list[Metric] = []
+        for record, outcome in zip(records, written, strict=True):
+            if isinstance(outcome, Exception):
+                done.append(f"trial {record.number}: {outcome}")
                 continue
+            record.run_id = outcome
             done.append(record)
             self.count += 1
             if record.beats(self.best, self.metric.higher_is_better):
@@ -154,37 +163,29 @@ class TrialRecorder:
                 Metric(self.metric.name, self.best.score, now, record.number),
                 Metric("trials", float(self.count), now, record.number),
             ]
-        if progress:  # the parent's best-so-far points of every new trial, in one write
+        if progress:
             try:
                 self.client.log_batch(self.parent_run_id, metrics=progress, synchronous=True)
             except Exception as exc:
                 done.append(f"best-so-far of the parent run: {exc}")
         return done
 
-    def _write(self, record: TrialRecord) -> None:
-        """One finished child run in three calls: create (with its tags and name), one batch of
-        params and metrics, end. The name is given once: a ``mlflow.runName`` tag in the batch
-        would make SQLite rewrite the run's row a second time."""
+    def _rows(self, record: TrialRecord) -> RunRows:
+        """The finished child run of one trial: it started ``train_time`` before now."""
         now = int(time.time() * 1000)
-        tags = {
-            MLFLOW_PARENT_RUN_ID: self.parent_run_id,
-            TAG_TRIAL: str(record.number),
-            TAG_ESTIMATOR: record.estimator,
-        }
-        train_ms = int(1000 * record.metrics.get("train_time", 0.0))
-        run = self.client.create_run(
-            self.experiment_id,
-            start_time=now - train_ms,
-            tags=tags,
-            run_name=f"trial-{record.number}-{record.estimator}",
+        return RunRows(
+            name=f"trial-{record.number}-{record.estimator}",
+            start_time=now - int(1000 * record.metrics.get("train_time", 0.0)),
+            end_time=now,
+            tags={
+                MLFLOW_PARENT_RUN_ID: self.parent_run_id,
+                TAG_TRIAL: str(record.number),
+                TAG_ESTIMATOR: record.estimator,
+            },
+            params={PARAM_ESTIMATOR: record.estimator}
+            | {key: _param_text(value) for key, value in sorted(record.config.items())},
+            metrics=dict(record.metrics),
         )
-        params = [Param(PARAM_ESTIMATOR, record.estimator)] + [
-            Param(key, _param_text(value)) for key, value in sorted(record.config.items())
-        ]
-        metrics = [Metric(key, value, now, 0) for key, value in record.metrics.items()]
-        self.client.log_batch(run.info.run_id, metrics=metrics, params=params, synchronous=True)
-        self.client.set_terminated(run.info.run_id, "FINISHED", end_time=now)
-        record.run_id = run.info.run_id
 
 
 def _param_text(value: Any) -> str:

@@ -37,7 +37,6 @@ def resolve_model(reference: str, use: str = "deploy") -> ResolvedModel:
         )
     session = get_session()
     session.workspace  # noqa: B018 - opens the store
-    check_reference(session, ref)
     client = session.client()
     try:
         if "@" in ref:
@@ -52,9 +51,17 @@ def resolve_model(reference: str, use: str = "deploy") -> ResolvedModel:
             name = ref
             versions = client.search_model_versions(equals("name", name))
             if not versions:
+                check_reference(session, ref)
                 raise ModelError(f"Model {name!r} has no version to {use}.")
             version = max(versions, key=lambda v: int(v.version))
         source = client.get_model_version_download_uri(name, version.version)
     except MlflowException as exc:
-        raise ModelError(f"Cannot {use} {reference!r}: {exc.message}") from None
-    return ResolvedModel(name, str(version.version), f"models:/{name}/{version.version}", source)
+        failure = exc.message
+    else:
+        return ResolvedModel(
+            name, str(version.version), f"models:/{name}/{version.version}", source
+        )
+    # Looked up directly first (two queries): the helpful line, naming the versions and aliases
+    # that do exist, is only worth its queries when the reference names nothing.
+    check_reference(session, ref)
+    raise ModelError(f"Cannot {use} {reference!r}: {failure}")

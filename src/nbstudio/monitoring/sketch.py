@@ -31,7 +31,6 @@ MAX_CATEGORIES = 200
 OTHER = "__other__"
 SKETCH_VERSION = 1
 NUMERIC, CATEGORICAL = "numeric", "categorical"
-_PROGRESS_ENV = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
 
 
 @dataclass
@@ -165,21 +164,16 @@ def artifact_path(features: list[str]) -> str:
 
 def load_cached(client: Any, record_run: str, features: list[str]) -> Sketch | None:
     """The sketch cached on a data version's record run, or None if there is none yet."""
-    import os
 
     import mlflow
 
-    saved = os.environ.get(_PROGRESS_ENV)
-    os.environ[_PROGRESS_ENV] = "false"  # no download bar in the cell's output
+    from nbstudio.tracking.downloads import without_progress_bar
+
     try:
-        text = mlflow.artifacts.load_text(f"runs:/{record_run}/{artifact_path(features)}")
+        with without_progress_bar():  # no download bar in the cell's output
+            text = mlflow.artifacts.load_text(f"runs:/{record_run}/{artifact_path(features)}")
     except Exception:  # not cached yet (MLflow raises various errors for a missing artifact)
         return None
-    finally:
-        if saved is None:
-            os.environ.pop(_PROGRESS_ENV, None)
-        else:
-            os.environ[_PROGRESS_ENV] = saved
     try:
         return Sketch.from_json(text)
     except (ValueError, KeyError, TypeError):

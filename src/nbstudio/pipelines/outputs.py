@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import pickle
 import tempfile
 from dataclasses import dataclass
@@ -50,19 +49,14 @@ def with_artifact(artifact_uri: str, path: str, reader: Any) -> Any:
     local = _local_path(artifact_uri)
     if local is not None:
         return reader(local / path)
-    from mlflow.environment_variables import MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR
+    from nbstudio.tracking.downloads import without_progress_bar
 
-    saved = os.environ.get(MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR.name)
-    os.environ[MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR.name] = "false"
-    try:
-        with tempfile.TemporaryDirectory(prefix="nbstudio-artifact-") as tmp:
-            found = get_artifact_repository(artifact_uri).download_artifacts(path, tmp)
-            return reader(Path(found))
-    finally:
-        if saved is None:
-            os.environ.pop(MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR.name, None)
-        else:
-            os.environ[MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR.name] = saved
+    with (
+        without_progress_bar(),
+        tempfile.TemporaryDirectory(prefix="nbstudio-artifact-") as tmp,
+    ):
+        found = get_artifact_repository(artifact_uri).download_artifacts(path, tmp)
+        return reader(Path(found))
 
 
 def _local_path(artifact_uri: str) -> Path | None:

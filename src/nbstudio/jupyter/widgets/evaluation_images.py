@@ -12,15 +12,14 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 from typing import Any
 
 import numpy as np
 
 from nbstudio.evaluation.api import ARTIFACT_DIR, FIGURE_SUFFIX
 from nbstudio.session import Session, get_session
+from nbstudio.tracking.downloads import without_progress_bar
 
-_PROGRESS_ENV = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
 #: Panels drawn in the image, in this order when present.
 ORDER = (
     "confusion_matrix",
@@ -156,23 +155,17 @@ def evaluation_png(run_id: str, session: Session | None = None) -> bytes | None:
     from mlflow.exceptions import MlflowException
 
     client = (session or get_session()).client()
-    saved = os.environ.get(_PROGRESS_ENV)
-    os.environ[_PROGRESS_ENV] = "false"  # no download bars in the cell's output
     try:
-        entries = client.list_artifacts(run_id, ARTIFACT_DIR)
-        figures = {}
-        for entry in entries:
-            if entry.is_dir or not entry.path.endswith(FIGURE_SUFFIX):
-                continue
-            local = client.download_artifacts(run_id, entry.path)
-            with open(local, encoding="utf-8") as handle:
-                name = entry.path.rsplit("/", 1)[-1].removesuffix(FIGURE_SUFFIX)
-                figures[name] = json.load(handle)
+        with without_progress_bar():  # no download bars in the cell's output
+            entries = client.list_artifacts(run_id, ARTIFACT_DIR)
+            figures = {}
+            for entry in entries:
+                if entry.is_dir or not entry.path.endswith(FIGURE_SUFFIX):
+                    continue
+                local = client.download_artifacts(run_id, entry.path)
+                with open(local, encoding="utf-8") as handle:
+                    name = entry.path.rsplit("/", 1)[-1].removesuffix(FIGURE_SUFFIX)
+                    figures[name] = json.load(handle)
     except (MlflowException, OSError, ValueError):
         return None
-    finally:
-        if saved is None:
-            os.environ.pop(_PROGRESS_ENV, None)
-        else:
-            os.environ[_PROGRESS_ENV] = saved
     return figures_png(figures)

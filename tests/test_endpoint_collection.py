@@ -203,6 +203,23 @@ def test_magics_set_show_and_check_collection(env):
     assert "other" not in env["records"].names()
 
 
+def test_a_graceful_stop_writes_the_buffered_rows(env, monkeypatch):
+    from nbstudio.endpoints import commands, invoke
+    from nbstudio.endpoints.collector import FLUSH_ENV
+
+    monkeypatch.setenv(FLUSH_ENV, "3600")  # this endpoint's workers never flush on time
+    commands.create("slow")
+    commands.deploy("slow", "blue", "reg@champion", collect_inputs=1)
+    invoke("slow", _frame(env["rng"], 7))
+    folder = env["records"].collected_dir("slow", "blue")
+    time.sleep(0.5)
+    assert not folder.exists()
+    commands.stop("slow")
+    # rule: stopping the endpoint (SIGTERM to its workers) writes what their buffers held
+    assert _rows(folder) == 7
+    commands.delete("slow")
+
+
 def test_deleting_the_endpoint_keeps_what_it_collected(env):
     from nbstudio.endpoints import commands
 
@@ -236,11 +253,13 @@ def test_collector_writes_what_is_left_when_closed(tmp_path):
 
     collector = Collector(1.0, tmp_path / "in", interval=3600)  # no timed flush in this test
     collector.offer(pd.DataFrame({"x": [1.0, 2.0]}))
+    collector.offer(pd.DataFrame({0: [3.0]}))  # a column named by a number is written as "0"
     collector.offer({"not": "a frame"})  # tensors are not collected, and never raise
     assert not (tmp_path / "in").exists()
     collector.close()
     # rule: a graceful stop writes the buffered rows
     (written,) = (tmp_path / "in").glob("*/*.parquet")
-    assert pd.read_parquet(written)["x"].tolist() == [1.0, 2.0]
+    assert pd.read_parquet(written)["x"].tolist()[:2] == [1.0, 2.0]
+    assert pd.read_parquet(written)["0"].tolist()[2] == 3.0
     assert REQUEST_TIME in pd.read_parquet(written).columns
     shutil.rmtree(tmp_path / "in")

@@ -129,6 +129,7 @@ class Collector:
         import pyarrow.parquet as pq
 
         frame = pd.concat(frames, ignore_index=True)
+        frame.columns = [str(c) for c in frame.columns]  # Parquet names columns with strings
         day = datetime.now(UTC).strftime("%Y-%m-%d")
         target_dir = self.root / day
         target_dir.mkdir(parents=True, exist_ok=True)

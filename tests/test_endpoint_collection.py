@@ -203,6 +203,28 @@ def test_magics_set_show_and_check_collection(env):
     assert "other" not in env["records"].names()
 
 
+def test_console_command_sets_and_shows_the_rate(env, capsys):
+    import json
+
+    from nbstudio.cli import main
+
+    capsys.readouterr()
+    assert main(["endpoint", "show", "coll", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    # rule: the REST/console view of a deployment carries its rate
+    assert {d["name"]: d["collect_inputs"] for d in shown["deployments"]} == {
+        "blue": 1.0,
+        "half": 0.5,
+        "off": 0.0,
+    }
+    code = main(["endpoint", "create", "other", "--collect-inputs", "-0.1"])
+    # rule: a bad rate is refused in one line by the console too
+    err = capsys.readouterr().err
+    assert code != 0
+    assert "sampling rate from 0 to 1" in err
+    assert err.strip().count("\n") == 0
+
+
 def test_a_graceful_stop_writes_the_buffered_rows(env, monkeypatch):
     from nbstudio.endpoints import commands, invoke
     from nbstudio.endpoints.collector import FLUSH_ENV

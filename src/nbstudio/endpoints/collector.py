@@ -85,15 +85,33 @@ class Collector:
         self._thread.start()
 
     def offer(self, data: Any) -> None:
-        """Keep ``data`` (the model's input) with probability ``rate``; never raises."""
+        """Keep ``data`` with probability ``rate`` (`sample`, then `keep`); never raises."""
+        self.keep(self.sample(data))
+
+    def sample(self, data: Any) -> Any:
+        """A copy of ``data`` (the model's input DataFrame) with probability ``rate``, else None.
+
+        Taken before the model runs, so a model that changes its input in place cannot change
+        what is collected; never raises."""
         try:
             if self.rate <= 0 or random.random() >= self.rate:
-                return
+                return None
             import pandas as pd
 
             if not isinstance(data, pd.DataFrame):
-                return  # tensors and dicts of arrays have no columns to compare
-            frame = data.copy()
+                return None  # tensors and dicts of arrays have no columns to compare
+            return data.copy()
+        except Exception:
+            log.exception("Data collection failed on a request (the request was answered)")
+            return None
+
+    def keep(self, frame: Any) -> None:
+        """Buffer a sampled frame (None: nothing) with its request time; never raises."""
+        if frame is None:
+            return
+        try:
+            import pandas as pd
+
             frame[REQUEST_TIME] = pd.Timestamp.now(tz="UTC")
             with self._lock:
                 self._rows.append(frame)

@@ -57,6 +57,8 @@ class _Guarded:
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
         from mlflow.exceptions import MlflowException
 
+        # Collection never raises: it cannot fail a request. Only successful requests are kept.
+        sampled = self._collector.sample(data) if self._collector is not None else None
         try:
             result = self._model.predict(data, params=params)
         except MlflowException:
@@ -64,8 +66,8 @@ class _Guarded:
         except Exception as exc:
             self.raised = (exc, traceback.format_exc()[-MAX_TRACEBACK:])
             raise
-        if self._collector is not None:
-            self._collector.offer(data)  # never raises: collection cannot fail a request
+        if sampled is not None:
+            self._collector.keep(sampled)
         return result
 
 

@@ -284,4 +284,9 @@ def test_collector_writes_what_is_left_when_closed(tmp_path):
     assert pd.read_parquet(written)["x"].tolist()[:2] == [1.0, 2.0]
     assert pd.read_parquet(written)["0"].tolist()[2] == 3.0
     assert REQUEST_TIME in pd.read_parquet(written).columns
+    again = Collector(1.0, tmp_path / "in", interval=3600)  # same pid, numbering from 1 again
+    again.offer(pd.DataFrame({"x": [5.0]}))
+    again.close()
+    # rule: a later worker with the same pid never overwrites an earlier file
+    assert len(list((tmp_path / "in").glob("*/*.parquet"))) == 2
     shutil.rmtree(tmp_path / "in")

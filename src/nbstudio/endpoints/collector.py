@@ -155,6 +155,9 @@ class Collector:
         target_dir.mkdir(parents=True, exist_ok=True)
         self._files += 1
         name = f"{os.getpid()}-{self._files}"
+        while (target_dir / f"{name}.parquet").exists():  # an earlier worker had this pid
+            self._files += 1
+            name = f"{os.getpid()}-{self._files}"
         target = target_dir / f"{name}.parquet"
         partial = target_dir / f".{name}.parquet.partial"
         pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), partial)

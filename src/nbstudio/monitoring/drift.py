@@ -280,7 +280,9 @@ def _log_run(
     }
     experiment_id = get_session().experiment_id(experiment)
     with mlflow.start_run(
-        experiment_id=experiment_id, run_name=f"drift {result.current}"[:250], tags=tags
+        experiment_id=experiment_id,
+        run_name=f"drift {data[1].short or result.current}"[:250],
+        tags=tags,
     ) as run:
         for item in data:
             a = item.asset

@@ -40,6 +40,7 @@ class Data:
     source: str  # asset | endpoint | batch | dataframe
     frame: pd.DataFrame | None = None
     asset: Any = None  # a `nbstudio.data.assets.DataAsset`, when it is a data version
+    short: str | None = None  # for the run's name, when the label is a sentence
 
     def columns(self) -> list[str]:
         if self.frame is not None:
@@ -107,7 +108,9 @@ def batch_input(run_id: str) -> Data:
             f"batch:{run_id}: run {run.info.run_name or run_id} is not a batch job "
             "(see %batch jobs NAME)."
         )
-    return _asset(reference, "batch", f"{reference} (input of batch job {run_id[:8]})")
+    data = _asset(reference, "batch", f"{reference} (input of batch job {run_id[:8]})")
+    data.short = f"{reference} (batch {run_id[:8]})"
+    return data
 
 
 # -- an endpoint's sampled inputs --------------------------------------------------------------
@@ -174,6 +177,7 @@ def endpoint_inputs(target: str, since: Any = None) -> Data:
         f"{last:%Y-%m-%d %H:%M:%S} UTC)",
         "endpoint",
         frame=frame.reset_index(drop=True),
+        short=f"{ENDPOINT}{target.strip()} ({len(frame)} rows)",
     )
 
 

@@ -224,7 +224,11 @@ BATCH_LINES = st.builds(
 DRIFT_OPTION = st.one_of(
     st.builds(lambda r: f"--current {_quote(r)}", REFS),
     st.builds(lambda r: f"--reference {_quote(r)}", REFS),
-    st.sampled_from(["--bogus", "'unclosed", "-h", "--current", "--reference"]),
+    # the other sources: an endpoint's collected inputs (with --since) and a batch job's input
+    st.builds(lambda r: f"--current {_quote('endpoint:' + r)}", REFS),
+    st.builds(lambda r: f"--current {_quote('batch:' + r)}", REFS),
+    st.builds(lambda t: f"--since {_quote(t)}", st.text(max_size=12)),
+    st.sampled_from(["--bogus", "'unclosed", "-h", "--current", "--reference", "--since"]),
 )
 DRIFT_LINES = st.builds(
     lambda model, options: f"{_quote(model)} {' '.join(options)}",

@@ -252,6 +252,8 @@ export interface IEndpointDeployment {
   ready_since: number | null;
   created: number | null;
   metrics: IDeploymentFigures;
+  /** Share of requests whose inputs are kept for drift checks (0: off). */
+  collect_inputs: number;
 }
 
 /** A deployment's figures; empty before its first request. */

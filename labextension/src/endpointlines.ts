@@ -33,7 +33,8 @@ export function endpointFigures(ep: IEndpoint): string {
   return parts.join(' · ');
 }
 
-/** "iris/3 · ready · 90% (mirror 10%) · p95 12.5 ms · 40 requests" for a deployment. */
+/** "iris/3 · ready · 90% (mirror 10%) · p95 12.5 ms · 40 requests" for a deployment (and
+ * "collects 50% of inputs" when its data collector is on). */
 export function deploymentText(d: IEndpointDeployment): string {
   const parts = [`${d.model_name}/${d.model_version}`, d.state];
   const mirror = d.mirror ? ` (mirror ${d.mirror}%)` : '';
@@ -47,6 +48,9 @@ export function deploymentText(d: IEndpointDeployment): string {
   }
   if (d.restarts) {
     parts.push(plural(d.restarts, 'restart'));
+  }
+  if (d.collect_inputs > 0) {
+    parts.push(`collects ${formatValue(d.collect_inputs * 100)}% of inputs`);
   }
   return parts.join(' · ');
 }

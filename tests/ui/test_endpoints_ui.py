@@ -23,7 +23,7 @@ for c in (1.0, 0.05):
     nbstudio.register_model(model, "iris-classifier", input_example=X.head(3))
 endpoints.create("iris", description="Iris species, blue/green")
 endpoints.deploy("iris", "blue", "iris-classifier/1")
-endpoints.deploy("iris", "green", "iris-classifier/2", traffic=20)
+endpoints.deploy("iris", "green", "iris-classifier/2", traffic=20, collect_inputs=0.25)
 for _ in range(40):
     endpoints.invoke("iris", X.head(5))
 endpoints.create(LONG)
@@ -55,9 +55,11 @@ def test_endpoint_cards_show_typed_fields(lab, ui) -> None:
         # rule: one line per deployment: model version, state, share, latency and requests
         blue = card.locator('[data-deployment="blue"]')
         expect(blue).to_contain_text("iris-classifier/1 · ready · 80% · p95 ")
-        expect(card.locator('[data-deployment="green"]')).to_contain_text(
-            "iris-classifier/2 · ready · 20%"
-        )
+        green = card.locator('[data-deployment="green"]')
+        expect(green).to_contain_text("iris-classifier/2 · ready · 20%")
+        # rule: a deployment that collects its inputs says what share; one that does not, nothing
+        expect(green).to_contain_text("collects 25% of inputs")
+        expect(blue).not_to_contain_text("collects")
         # rule: no raw field dump (key: value of every scalar) is left
         for raw in ("model_uri", "pid:", "created:", "port:", "ready_since"):
             expect(card).not_to_contain_text(raw)

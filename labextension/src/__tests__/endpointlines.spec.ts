@@ -23,7 +23,8 @@ const blue: IEndpointDeployment = {
     rate: 0.5,
     latency_ms: { p50: 3.2, p95: 12.5, p99: 20 },
     last_request: 2
-  }
+  },
+  collect_inputs: 0
 };
 
 const endpoint: IEndpoint = {
@@ -70,6 +71,10 @@ describe('endpoint lines', () => {
     const fresh = { ...blue, traffic: 0, mirror: 10, metrics: {}, restarts: 2 };
     expect(deploymentText(fresh)).toBe(
       'iris/3 · ready · 0% (mirror 10%) · 2 restarts'
+    );
+    // rule: a deployment that collects its inputs says how many
+    expect(deploymentText({ ...fresh, collect_inputs: 0.5 })).toBe(
+      'iris/3 · ready · 0% (mirror 10%) · 2 restarts · collects 50% of inputs'
     );
   });
 });

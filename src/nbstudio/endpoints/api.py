@@ -69,6 +69,7 @@ def list_endpoints() -> list[dict[str, Any]]:
                 # over the last 5 minutes
                 "last_request": ms | None,
             },  # {} before its first request
+            "collect_inputs": float,  # share of requests whose inputs are kept (0: off)
         }
     """
     from nbstudio.endpoints import commands

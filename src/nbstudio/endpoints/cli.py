@@ -18,6 +18,7 @@ HELP = "Serve registered models on local endpoints: deploy, split traffic, invok
 
 def configure(parser: argparse.ArgumentParser) -> None:
     from nbstudio.cli import verb_adder
+    from nbstudio.endpoints.collector import COLLECT_HELP
     from nbstudio.endpoints.commands import LOG_LINES
     from nbstudio.endpoints.workers import START_TIMEOUT
 
@@ -28,11 +29,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     create.add_argument("--description", help="A note shown with the endpoint.")
     create.add_argument("--max-request-size", help="Answer 413 above this size (default 20MB).")
     create.add_argument("--request-timeout", type=float, help="Answer 504 after N s (60).")
+    create.add_argument("--collect-inputs", metavar="RATE", help=COLLECT_HELP)
     deploy = verb("deploy", "Deploy a registered model version as a deployment.")
     deploy.add_argument("deployment", help="Deployment name, e.g. blue or green.")
     deploy.add_argument("model", help="NAME@ALIAS, NAME/VERSION or NAME (latest version).")
     deploy.add_argument("--traffic", type=int, help="Give it this percentage of live traffic.")
     deploy.add_argument("--timeout", type=float, help=f"Seconds to load ({START_TIMEOUT:g}).")
+    deploy.add_argument("--collect-inputs", metavar="RATE", help=COLLECT_HELP)
     traffic = verb("traffic", "Set live traffic (adding up to 100) and mirroring.")
     traffic.add_argument("weights", nargs="*", metavar="DEPLOYMENT=PERCENT")
     traffic.add_argument("--mirror", action="append", metavar="DEPLOYMENT=PERCENT")

@@ -31,6 +31,7 @@ from typing import Any
 import psutil
 
 from nbstudio.endpoints import monitoring
+from nbstudio.endpoints.collector import check_rate
 from nbstudio.endpoints.errors import EndpointError, UnknownEndpointError
 from nbstudio.endpoints.records import (
     FAILED,
@@ -164,16 +165,21 @@ def create(
     description: str = "",
     max_request_size: str | int | None = None,
     request_timeout: float | None = None,
+    collect_inputs: float | str | None = None,
 ) -> EndpointInfo:
     """Create endpoint ``name`` with a new key and start it (no deployment yet).
 
     ``max_request_size`` (bytes, or e.g. ``"20MB"``) and ``request_timeout`` (seconds) bound
     every request: a larger body is answered 413 unread, a slower answer 504.
+    ``collect_inputs`` (0 to 1, default 0: off) is the share of successful requests whose
+    inputs its deployments keep as Parquet (see `collector`), unless a deployment sets its own.
     """
     check_name(name)
     if port is not None and not 1024 <= port <= 65535:
         raise EndpointError(f"--port {port}: choose a port between 1024 and 65535.")
     limits = _request_limits(max_request_size, request_timeout)
+    if collect_inputs is not None:
+        limits["collect_inputs"] = check_rate(collect_inputs)
     recs = records()
     spec = EndpointSpec(name=name, port=port, description=description, **limits)
     recs.create(
@@ -196,8 +202,13 @@ def deploy(
     model: str,
     traffic: int | None = None,
     timeout: float = START_TIMEOUT,
+    collect_inputs: float | str | None = None,
 ) -> EndpointInfo:
     """Deploy registered model ``model`` as ``deployment`` of endpoint ``name``.
+
+    ``collect_inputs`` (0 to 1) is the share of its successful requests whose inputs are kept
+    (default: the endpoint's ``collect_inputs``); read them with
+    ``nbstudio.drift(model, current="endpoint:NAME")``.
 
     The new worker loads the model and passes its health check before any traffic moves to it;
     until then the other deployments keep serving. ``traffic`` gives it that percentage and scales
@@ -209,6 +220,7 @@ def deploy(
     the error (with ``%endpoint logs``) is raised.
     """
     check_name(deployment, "deployment")
+    rate = None if collect_inputs is None else check_rate(collect_inputs)
     recs = records()
     recs.spec(name)  # a clear error before looking the model up
     resolved = resolve_model(model)
@@ -224,6 +236,7 @@ def deploy(
             model_uri=resolved.uri,
             source=resolved.source,
             revision=revision,
+            collect_inputs=spec.collect_inputs if rate is None else rate,
         )
         weights = {**spec.traffic, deployment: spec.traffic.get(deployment, 0)}
         if traffic is not None:
@@ -362,6 +375,9 @@ def delete(name: str, deployment: str | None = None, timeout: float = STOP_TIMEO
         stop(name, timeout)
         monitoring.forget(recs.monitoring_db, name)
         recs.remove(name)
+        kept = recs.collected_dir(name)
+        if kept.is_dir():  # like Azure's collected blobs, sampled inputs outlive the endpoint
+            return Text(f"Deleted endpoint {name!r}; its collected inputs are kept in {kept}.")
         return Text(f"Deleted endpoint {name!r}.")
     status = recs.read_status(name)
     with recs.updating(name) as spec:
@@ -427,10 +443,18 @@ def run(verb: str, name: str | None = None, **options: Any) -> Any:
     match verb:
         case "create":
             keys = ("port", "description", "max_request_size", "request_timeout")
+            keys += ("collect_inputs",)
             return create(name, **{k: given[k] for k in keys if k in given})
         case "deploy":
             timeout = given.get("timeout", START_TIMEOUT)
-            return deploy(name, given["deployment"], given["model"], given.get("traffic"), timeout)
+            return deploy(
+                name,
+                given["deployment"],
+                given["model"],
+                given.get("traffic"),
+                timeout,
+                collect_inputs=given.get("collect_inputs"),
+            )
         case "traffic":
             weights = parse_weights(given["weights"]) if given.get("weights") else None
             mirror = parse_weights(given["mirror"], "--mirror") if given.get("mirror") else None

@@ -11,6 +11,10 @@
 - ``server.log`` and ``logs/DEPLOYMENT.log``: the output of the endpoint and of each deployment's
   worker, whose last lines explain a failure.
 
+A deployment's sampled inputs (``collect_inputs``, see `collector`) are written beside, under
+``<workspace>/.nbstudio/collected/NAME/DEPLOYMENT/model_inputs/``: outside the endpoint's folder,
+so that deleting the endpoint keeps them.
+
 Files rather than a database because three kinds of process read them; every write replaces the
 file atomically, so a reader never sees half a file, and every change of the spec is a locked
 read-modify-write. The key lives in the spec, which is therefore readable by its owner only.
@@ -83,6 +87,8 @@ class DeploymentSpec(Record):
     source: str
     revision: int = 1
     created: int = field(default_factory=now_ms)
+    # Share of successful requests whose inputs are kept (0: off); see `collector`.
+    collect_inputs: float = 0.0
 
 
 @dataclass
@@ -102,6 +108,8 @@ class EndpointSpec(Record):
     # A larger body is refused with 413 before it is read whole; a slower answer gets 504.
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    # The sampling rate a new deployment collects its inputs at unless it is given its own.
+    collect_inputs: float = 0.0
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EndpointSpec:
@@ -168,6 +176,16 @@ class Records(ResourceRecords[EndpointSpec, EndpointStatus]):
 
     def server_log(self, name: str) -> Path:
         return self.log_path(name)
+
+    @property
+    def collected(self) -> Path:
+        """The root of every endpoint's collected inputs (kept when an endpoint is deleted)."""
+        return self.folder.parent / "collected"
+
+    def collected_dir(self, name: str, deployment: str | None = None) -> Path:
+        from nbstudio.endpoints.collector import folder
+
+        return folder(self.collected, name, deployment)
 
     def deployment_log(self, name: str, deployment: str) -> Path:
         return self.record_dir(name) / "logs" / f"{deployment}.log"

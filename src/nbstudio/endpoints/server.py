@@ -210,7 +210,11 @@ class Endpoint:
     def _launch(self, dep: Deployment, dspec: DeploymentSpec) -> None:
         self._cancel_loading(dep)
         log_path = self.records.deployment_log(self.name, dspec.name)
-        worker = Worker(dspec.name, dspec.revision, dspec.source, log_path)
+        collect = None
+        if dspec.collect_inputs > 0:
+            where = self.records.collected_dir(self.name, dspec.name)
+            collect = (dspec.collect_inputs, str(where))
+        worker = Worker(dspec.name, dspec.revision, dspec.source, log_path, collect)
         dep.loading = worker
         dep.restart_at = None
         if dep.worker is None:

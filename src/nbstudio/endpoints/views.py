@@ -62,6 +62,7 @@ class DeploymentInfo:
     ready_since: int | None = None
     created: int | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
+    collect_inputs: float = 0.0
 
 
 @dataclass
@@ -105,9 +106,13 @@ class EndpointInfo:
                     "req/s": d.metrics.get("rate", 0.0),
                     "p50 ms": latency.get("p50"),
                     "p95 ms": latency.get("p95"),
+                    "collect inputs": d.collect_inputs,
                 }
             )
-        return pd.DataFrame(rows)
+        frame = pd.DataFrame(rows)
+        if not any(d.collect_inputs for d in self.deployments):
+            frame = frame.drop(columns="collect inputs")  # off everywhere: no column of zeros
+        return frame
 
     def _header(self) -> list[str]:
         where = f" at {self.url}" if self.url and self.state == RUNNING else ""
@@ -201,6 +206,7 @@ def info(name: str, recs: Records | None = None, with_metrics: bool = True) -> E
                 ready_since=dstatus.ready_since if dstatus and running else None,
                 created=dspec.created,
                 metrics=figures.get(dname, {}),
+                collect_inputs=dspec.collect_inputs,
             )
         )
     live = [f for d, f in figures.items()]

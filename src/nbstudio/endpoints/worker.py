@@ -14,6 +14,9 @@ payloads MLflow cannot read or that break the model's signature stay 400.
 Before it answers anything the worker makes one prediction on the model's saved input example, if
 it has one: a model that loads but cannot predict fails its health check, and never gets traffic.
 It exits by itself when its endpoint process disappears.
+
+With ``collect_inputs`` above 0 the worker also samples the inputs its model scored successfully
+(`collector`), written as Parquet from a background thread and once more on SIGTERM.
 """
 
 from __future__ import annotations
@@ -22,13 +25,16 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import socket
 import sys
 import time
 import traceback
+from pathlib import Path
 from typing import Any
 
 from nbstudio.endpoints import protocol
+from nbstudio.endpoints.collector import Collector
 
 log = logging.getLogger("nbstudio.endpoints.worker")
 
@@ -42,21 +48,27 @@ class _Guarded:
     500 instead, and tell a broken model from a bad request.
     """
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: Any, collector: Collector | None = None) -> None:
         self._model = model
         self.metadata = model.metadata
         self.raised: tuple[BaseException, str] | None = None
+        self._collector = collector
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
         from mlflow.exceptions import MlflowException
 
+        # Collection never raises: it cannot fail a request. Only successful requests are kept.
+        sampled = self._collector.sample(data) if self._collector is not None else None
         try:
-            return self._model.predict(data, params=params)
+            result = self._model.predict(data, params=params)
         except MlflowException:
             raise  # schema enforcement and friends: the payload does not fit the signature
         except Exception as exc:
             self.raised = (exc, traceback.format_exc()[-MAX_TRACEBACK:])
             raise
+        if sampled is not None:
+            self._collector.keep(sampled)
+        return result
 
 
 def _error(status: int, code: str, message: str, **meta: Any) -> tuple[int, dict, bytes]:
@@ -67,10 +79,13 @@ def _error(status: int, code: str, message: str, **meta: Any) -> tuple[int, dict
 class Scorer:
     """Scores raw request bodies with one model, the way ``mlflow models serve`` does."""
 
-    def __init__(self, model: Any, info: dict[str, Any]) -> None:
+    def __init__(
+        self, model: Any, info: dict[str, Any], collector: Collector | None = None
+    ) -> None:
         self.model = model
         self.schema = model.metadata.get_input_schema()
         self.info = info
+        self.collector = collector
 
     def score(self, body: bytes, content_type: str | None) -> tuple[int, dict, bytes]:
         from mlflow.exceptions import MlflowException
@@ -91,7 +106,7 @@ class Scorer:
                 )
             if not isinstance(data, dict):
                 data = body
-        guarded = _Guarded(self.model)
+        guarded = _Guarded(self.model, self.collector)
         try:
             result = scoring_server.invocations(data, content_type, guarded, self.schema)
         except MlflowException as exc:
@@ -166,7 +181,13 @@ def check(scorer: Scorer, example: str | None) -> None:
         raise RuntimeError(f"The model failed on its own input example (HTTP {status}): {message}")
 
 
-async def _watch_parent(parent: int) -> None:
+def _exit(collector: Collector | None) -> None:
+    if collector is not None:
+        collector.close()
+    os._exit(0)
+
+
+async def _watch_parent(parent: int, collector: Collector | None) -> None:
     """Exit when the endpoint process is gone (its forkserver then exits, re-parenting us)."""
     forkserver = os.getppid()
     while True:
@@ -174,10 +195,10 @@ async def _watch_parent(parent: int) -> None:
         try:
             os.kill(parent, 0)
         except ProcessLookupError:
-            os._exit(0)
+            _exit(collector)
         if os.getppid() != forkserver:
             log.warning("The endpoint process is gone; exiting.")
-            os._exit(0)
+            _exit(collector)
 
 
 def _score_safely(scorer: Scorer, body: bytes, content_type: str | None) -> tuple[int, dict, bytes]:
@@ -216,16 +237,28 @@ async def serve(sock: socket.socket, scorer: Scorer, parent: int) -> None:
             writer.close()
 
     server = await asyncio.start_server(handle, sock=sock)
-    watcher = asyncio.create_task(_watch_parent(parent))
+    if scorer.collector is not None:
+        # A graceful stop (the endpoint retires or stops this worker) writes the sampled rows
+        # still buffered; run in the event loop, so never while a request holds the buffer.
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, _exit, scorer.collector)
+    watcher = asyncio.create_task(_watch_parent(parent, scorer.collector))
     log.info("Ready: answering on 127.0.0.1:%s", sock.getsockname()[1])
     async with server:
         await server.serve_forever()
     watcher.cancel()
 
 
-def run(sock: socket.socket, source: str, parent: int, log_path: str) -> None:
+def run(
+    sock: socket.socket,
+    source: str,
+    parent: int,
+    log_path: str,
+    collect: tuple[float, str] | None = None,
+) -> None:
     """The worker's life, in a process forked by the endpoint's forkserver: log to the
-    deployment's log file, load and check the model, then serve frames on ``sock``."""
+    deployment's log file, load and check the model, then serve frames on ``sock``.
+
+    ``collect`` is (sampling rate, folder) when the deployment collects its inputs."""
     fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
@@ -245,7 +278,10 @@ def run(sock: socket.socket, source: str, parent: int, log_path: str) -> None:
         model, info = load(source)
         example = info.pop("_example")
         scorer = Scorer(model, info)
-        check(scorer, example)
+        check(scorer, example)  # the health check's example is not a request: not collected
+        if collect is not None and collect[0] > 0:
+            scorer.collector = Collector(collect[0], Path(collect[1]))
+            log.info("Collecting %g of the inputs in %s", collect[0], collect[1])
     except Exception as exc:
         log.exception("Cannot serve this model")
         # The endpoint shows this line as the deployment's error.

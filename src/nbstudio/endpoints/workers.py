@@ -133,8 +133,16 @@ def failure_reason(log: Path, returncode: int | None) -> str:
 class Worker:
     """One process serving one revision of one deployment."""
 
-    def __init__(self, deployment: str, revision: int, source: str, log: Path) -> None:
+    def __init__(
+        self,
+        deployment: str,
+        revision: int,
+        source: str,
+        log: Path,
+        collect: tuple[float, str] | None = None,
+    ) -> None:
         self.deployment = deployment
+        self.collect = collect  # (sampling rate, folder) of its data collector, if on
         self.revision = revision
         self.source = source
         self.log = log
@@ -169,7 +177,7 @@ class Worker:
                 out.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} revision {self.revision}\n")
             process = forkserver().Process(
                 target=run,
-                args=(sock, self.source, os.getpid(), str(self.log)),
+                args=(sock, self.source, os.getpid(), str(self.log), self.collect),
                 name=f"nbstudio-{self.deployment}",
                 daemon=True,
             )

@@ -15,7 +15,13 @@ class DriftMagics(Magics):
     @line_magic
     @magic_arguments()
     @argument("model", nargs="?", help="MODEL@ALIAS or MODEL/VERSION: its training data.")
-    @argument("--current", required=False, help="ASSET@VERSION, or a DataFrame variable.")
+    @argument(
+        "--current",
+        required=False,
+        help="ASSET@VERSION, endpoint:NAME[/DEPLOYMENT], batch:RUN_ID, or a DataFrame or "
+        "batch job variable.",
+    )
+    @argument("--since", help="With endpoint:NAME, only inputs since e.g. 30m, 1h, 2d.")
     @argument("--reference", help="ASSET@VERSION (default: the model's training input).")
     @argument(
         "--threshold",
@@ -33,6 +39,12 @@ class DriftMagics(Magics):
 
             %drift MODEL@ALIAS --current ASSET@V [--reference ASSET@V]
                    [--threshold psi=0.2]... [--features a,b] [-e EXPERIMENT]
+            %drift MODEL@ALIAS --current endpoint:NAME[/DEPLOYMENT] [--since 1h]
+            %drift MODEL@ALIAS --current batch:RUN_ID
+
+        ``endpoint:NAME`` compares the inputs the endpoint sampled (deploy it with
+        ``--collect-inputs RATE``); ``batch:RUN_ID`` (or a job variable) the data version a
+        batch job scored.
 
         Per feature: KS, Wasserstein (divided by the reference's standard deviation),
         Jensen-Shannon and PSI; a feature drifts when one reaches its threshold (defaults
@@ -57,9 +69,10 @@ class DriftMagics(Magics):
             thresholds=numbers,
             features=features,
             experiment=args.experiment,
+            since=args.since,
         )
 
     def _data(self, text: str):
-        """A DataFrame variable of the notebook by that name, else an asset reference."""
+        """A DataFrame or batch job variable of the notebook by that name, else the text."""
         value = self.shell.user_ns.get(text) if self.shell is not None else None
-        return value if hasattr(value, "columns") else text
+        return value if hasattr(value, "columns") or hasattr(value, "run_id") else text

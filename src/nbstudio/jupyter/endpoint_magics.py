@@ -16,6 +16,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
+from nbstudio.endpoints.collector import COLLECT_HELP
 from nbstudio.endpoints.commands import LOG_LINES
 from nbstudio.endpoints.workers import START_TIMEOUT
 from nbstudio.jupyter.arguments import HELP_FLAGS, split_line
@@ -23,8 +24,9 @@ from nbstudio.jupyter.errors import user_errors
 
 USAGE = """\
 %endpoint create NAME [--port P] [--description TEXT] [--max-request-size 20MB]
-                [--request-timeout 60]
+                [--request-timeout 60] [--collect-inputs RATE]
 %endpoint deploy NAME DEPLOYMENT MODEL_NAME@ALIAS|MODEL_NAME/VERSION [--traffic N]
+                [--collect-inputs RATE]
 %endpoint traffic NAME blue=90 green=10 [--mirror green=10]
 %endpoint list
 %endpoint show NAME
@@ -70,6 +72,7 @@ def _arg(*args: Any, **kwargs: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
 
 
 _NAME = _arg("name", help="The endpoint.")
+_COLLECT = _arg("--collect-inputs", metavar="RATE", help=COLLECT_HELP)
 PARSERS = {
     "create": _parser(
         "create",
@@ -82,6 +85,7 @@ PARSERS = {
         _arg("--description", help="A note shown with the endpoint."),
         _arg("--max-request-size", help="Refuse larger bodies with 413 (default 20MB; e.g. 1MB)."),
         _arg("--request-timeout", type=float, help="Answer 504 after this many seconds (60)."),
+        _COLLECT,
     ),
     "deploy": _parser(
         "deploy",
@@ -90,6 +94,7 @@ PARSERS = {
         _arg("model", help="A registered model: NAME@ALIAS, NAME/VERSION or NAME (latest)."),
         _arg("--traffic", type=int, help="Give it this %% of live traffic, the others the rest."),
         _arg("--timeout", type=float, help=f"Seconds to wait for it ({START_TIMEOUT:g})."),
+        _COLLECT,
     ),
     "traffic": _parser(
         "traffic",

@@ -2,7 +2,9 @@
 
 ``nbstudio.drift("wine@champion", current="wine-new@2")`` finds the reference through lineage
 (the training input of the run that logged the model version), or takes ``reference="wine@1"``
-(or a DataFrame), compares each feature (`nbstudio.monitoring.statistics`: KS, normalized
+(or a DataFrame). The current data is an asset version, a DataFrame, an online endpoint's
+sampled inputs (``"endpoint:NAME"``) or a batch job's input (`nbstudio.monitoring.sources`). It
+compares each feature (`nbstudio.monitoring.statistics`: KS, normalized
 Wasserstein, Jensen-Shannon, PSI; category frequencies for categorical columns) and flags the
 features whose statistics reach their thresholds. The reference's summary is cached per data
 version (`nbstudio.monitoring.sketch`), so a second check against the same training data reads
@@ -11,8 +13,10 @@ only the current data.
 Each check is a run (tag ``nbstudio.drift=true``) in the default experiment with, per feature,
 metrics ``drift/<feature>/<statistic>`` and ``drift/<feature>/drifted`` (0/1), overall metrics
 ``drift/detected`` (0/1) and ``drift/features_drifted``, tag ``nbstudio.drift.detected`` (what a
-schedule's condition can test), both data versions as inputs (context ``evaluation``) and the
-figures as ``evaluation/drift_*.plotly.json`` (drawn by the run view like any evaluation figure).
+schedule's condition can test), tag ``nbstudio.drift.source`` (asset, endpoint, batch or
+dataframe: where the current data came from), the data versions as inputs (context
+``evaluation``) and the figures as ``evaluation/drift_*.plotly.json`` (drawn by the run view
+like any evaluation figure).
 """
 
 from __future__ import annotations
@@ -28,9 +32,9 @@ from nbstudio.monitoring import figures as drift_figures
 from nbstudio.monitoring import sketch as sketches
 from nbstudio.monitoring import statistics
 from nbstudio.monitoring.errors import DriftError
+from nbstudio.monitoring.sources import CONTEXT, Data, resolve
 
 TAG = "nbstudio.drift"
-CONTEXT = "evaluation"
 # A feature drifted when any statistic reaches its threshold (ks_pvalue: falls below it).
 # Normalized Wasserstein 0.1 = a tenth of the reference's standard deviation.
 DEFAULT_THRESHOLDS: dict[str, float] = {"psi": 0.2, "jsd": 0.1, "wasserstein": 0.1, "ks": 0.1}
@@ -87,27 +91,6 @@ class DriftResult:
 
 
 # -- what to compare ---------------------------------------------------------------------------
-@dataclass
-class _Data:
-    label: str
-    frame: pd.DataFrame | None = None
-    asset: Any = None  # a `nbstudio.data.assets.DataAsset`, when it is a data version
-
-
-def _data(value: Any, role: str) -> _Data:
-    if isinstance(value, pd.DataFrame):
-        return _Data(f"a DataFrame ({len(value)} rows)", frame=value)
-    if isinstance(value, str):
-        from nbstudio import data
-
-        asset = data.get(value, context=CONTEXT)
-        return _Data(asset.reference, asset=asset)
-    raise DriftError(
-        f"The {role} data must be a data asset version (NAME@VERSION) or a pandas DataFrame, "
-        f"not {type(value).__name__}."
-    )
-
-
 def _model_version(model: str) -> Any:
     from nbstudio.errors import ModelError
     from nbstudio.models.references import resolve_model
@@ -159,21 +142,6 @@ def _signature_features(version: Any) -> list[str] | None:
     return list(signature.inputs.input_names())
 
 
-def _columns(data: _Data) -> list[str]:
-    if data.frame is not None:
-        return [str(c) for c in data.frame.columns]
-    schema = data.asset.schema()
-    if schema is not None and schema.has_input_names():
-        return list(schema.input_names())
-    return [str(c) for c in _frame(data).columns]
-
-
-def _frame(data: _Data) -> pd.DataFrame:
-    if data.frame is None:
-        data.frame = data.asset.to_pandas()
-    return data.frame
-
-
 def _check_features(features: list[str], reference: list[str], current: pd.DataFrame) -> None:
     if not features:
         raise DriftError("No feature to compare: the reference has no columns.")
@@ -203,19 +171,19 @@ def check_thresholds(given: dict[str, float] | None) -> dict[str, float]:
     return thresholds
 
 
-def _reference_sketch(data: _Data, features: list[str]) -> tuple[sketches.Sketch, bool]:
+def _reference_sketch(data: Data, features: list[str]) -> tuple[sketches.Sketch, bool]:
     """The reference's sketch: cached on its data version's record run when it is one."""
     from nbstudio.session import get_session
 
     record = data.asset.record if data.asset is not None else None
     if record is None or not record.record_id:
-        return sketches.build(_frame(data), features), False
+        return sketches.build(data.to_pandas(), features), False
     client = get_session().client()
     cached = sketches.load_cached(client, record.record_id, features)
     if cached is not None and list(cached.features) == features:
         data.asset.check()  # the version's bytes must still be what was summarised
         return cached, True
-    built = sketches.build(_frame(data), features)
+    built = sketches.build(data.to_pandas(), features)
     sketches.save(client, record.record_id, features, built)
     return built, False
 
@@ -272,13 +240,13 @@ def _record(
 
 
 def _compare(
-    reference_data: _Data,
-    current_data: _Data,
+    reference_data: Data,
+    current_data: Data,
     features: list[str] | None,
     thresholds: dict[str, float],
 ) -> tuple[list[statistics.FeatureDrift], bool]:
-    current = _frame(current_data)
-    ref_columns = _columns(reference_data)
+    current = current_data.to_pandas()
+    ref_columns = reference_data.columns()
     features = features or ref_columns
     _check_features(features, ref_columns, current)
     sketch, cached = _reference_sketch(reference_data, features)
@@ -292,7 +260,7 @@ def _compare(
 def _log_run(
     result: DriftResult,
     results: list[statistics.FeatureDrift],
-    data: list[_Data],
+    data: list[Data],
     model_label: str | None,
     experiment: str | None,
 ) -> str:
@@ -306,12 +274,15 @@ def _log_run(
         TAG: "true",
         f"{TAG}.reference": result.reference,
         f"{TAG}.current": result.current,
+        f"{TAG}.source": data[1].source,
         f"{TAG}.detected": str(result.detected).lower(),
         **({f"{TAG}.model": model_label} if model_label else {}),
     }
     experiment_id = get_session().experiment_id(experiment)
     with mlflow.start_run(
-        experiment_id=experiment_id, run_name=f"drift {result.current}"[:250], tags=tags
+        experiment_id=experiment_id,
+        run_name=f"drift {data[1].short or result.current}"[:250],
+        tags=tags,
     ) as run:
         for item in data:
             a = item.asset
@@ -323,8 +294,8 @@ def _log_run(
 
 
 def _run(
-    reference_data: _Data,
-    current_data: _Data,
+    reference_data: Data,
+    current_data: Data,
     features: list[str] | None,
     thresholds: dict[str, float],
     model_label: str | None,
@@ -362,19 +333,28 @@ def drift(
     features: list[str] | None = None,
     log: bool = True,
     experiment: str | None = None,
+    since: Any = None,
 ) -> DriftResult:
     """Compare ``current`` with ``model``'s training data (or ``reference``); see the module.
+
+    ``current`` (and ``reference``) is a data asset version, a DataFrame, ``"endpoint:NAME"``
+    or ``"endpoint:NAME/DEPLOYMENT"`` (the inputs it sampled; ``since="1h"`` keeps the recent
+    ones), a batch job or ``"batch:RUN_ID"`` (the version it scored): see `sources`.
 
     Example:
         >>> result = nbstudio.drift("wine@champion", current="wine-new@2")  # doctest: +SKIP
         >>> result.detected, result.drifted_features  # doctest: +SKIP
         (True, ['alcohol'])
+        >>> nbstudio.drift("wine@champion", current="endpoint:wine", since="1h")  # doctest: +SKIP
     """
     from nbstudio.background import in_thread
     from nbstudio.session import get_session
 
     if current is None:
-        raise DriftError("Give the current data: current=NAME@VERSION or a DataFrame.")
+        raise DriftError(
+            "Give the current data: current=NAME@VERSION, endpoint:NAME, batch:RUN_ID "
+            "or a DataFrame."
+        )
     thresholds = check_thresholds(thresholds)
     if features is not None:
         features = [str(f) for f in features]
@@ -392,8 +372,8 @@ def drift(
         version = _model_version(model)
         model_label = f"{version.name}/{version.version}"
         features = features or _signature_features(version)
-    current_data = _data(current, "current")
-    reference_data = _data(reference, "reference")
+    current_data = resolve(current, "current", since)
+    reference_data = resolve(reference, "reference")
     return in_thread(
         _run, reference_data, current_data, features, thresholds, model_label, log, experiment
     )

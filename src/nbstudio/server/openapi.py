@@ -274,6 +274,8 @@ SCHEMAS: dict[str, Any] = {
             "created": TIME,
             # {} before the deployment's first request
             "metrics": _ref("DeploymentFigures"),
+            # share of requests whose inputs are kept for drift checks (0: off)
+            "collect_inputs": {"type": "number", "minimum": 0, "maximum": 1},
         },
     ),
     "DeploymentFigures": _object(

@@ -11,7 +11,9 @@ Numeric features get four numbers (scipy and numpy, nothing of our own beyond th
   deviation, so 0.2 means "moved by a fifth of a sigma" whatever the feature's unit (the raw
   distance when the reference is constant);
 - ``jsd``: ``scipy.spatial.distance.jensenshannon`` (base 2, so 0..1) of the two histograms over
-  `JSD_BINS` shared equal-width bins spanning both data sets;
+  `JSD_BINS` shared equal-width bins spanning both data sets (the figure draws them three times
+  finer): with 30 bins, 600 undrifted rows against the 2,000-value reference sample measured
+  0.11 on average, over the 0.1 threshold, where 10 bins measure 0.06 (95th percentile 0.08);
 - ``psi``: the population stability index over the reference's deciles,
   sum((c - r) * ln(c / r)), with empty bins counted as `EPSILON`.
 
@@ -37,7 +39,8 @@ from nbstudio.monitoring.sketch import (
     quantile_sample,
 )
 
-JSD_BINS = 30
+JSD_BINS = 10
+FIGURE_BINS_PER_JSD_BIN = 3  # the histograms drawn are finer than the ones compared
 EPSILON = 1e-4
 STATISTICS = ("psi", "jsd", "wasserstein", "ks", "ks_pvalue")
 
@@ -89,15 +92,16 @@ def _numeric(sketch: FeatureSketch, series: pd.Series) -> FeatureDrift:
     low, high = min(sketch.min, float(current[0])), max(sketch.max, float(current[-1]))
     if high <= low:
         high = low + 1.0
-    shared = np.linspace(low, high, JSD_BINS + 1)
+    shared = np.linspace(low, high, JSD_BINS * FIGURE_BINS_PER_JSD_BIN + 1)
     ref_hist = np.histogram(sample, shared)[0].astype(float)
     cur_hist = np.histogram(current, shared)[0].astype(float)
+    coarse = (JSD_BINS, FIGURE_BINS_PER_JSD_BIN)
     return FeatureDrift(
         name=sketch.name,
         kind=NUMERIC,
         stats={
             "psi": psi(np.asarray(sketch.bin_counts, dtype=float), now.astype(float)),
-            "jsd": jsd(ref_hist, cur_hist),
+            "jsd": jsd(ref_hist.reshape(coarse).sum(1), cur_hist.reshape(coarse).sum(1)),
             "wasserstein": distance / scale,
             "ks": float(ks.statistic),
             "ks_pvalue": float(ks.pvalue),

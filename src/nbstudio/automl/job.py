@@ -24,6 +24,7 @@ from nbstudio.automl.errors import AutoMLError
 from nbstudio.automl.result import AutoMLResult
 from nbstudio.automl.settings import TAG_PREFIX, AutoMLSettings
 from nbstudio.automl.writer import TrialWriter
+from nbstudio.automl.writer import prepare as prepare_writer
 from nbstudio.session import get_session
 from nbstudio.tracking import RunSpec, TrackedRun
 
@@ -73,6 +74,7 @@ def run_job(
         nested=mlflow.active_run() is not None,
     )
     automl = AutoML()
+    prepare_writer()  # its imports overlap the parent run's creation, not the search
     with (
         TrackedRun(spec, session) as run,
         tempfile.TemporaryDirectory(prefix="nbstudio-automl-") as tmp,

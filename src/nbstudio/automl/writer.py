@@ -13,7 +13,7 @@ Stopping is closing the process's stdin: it then records the lines FLAML wrote l
 so every finished trial is kept also after an interrupt. The process sits in a session of its
 own and ignores SIGINT, so the Ctrl+C Jupyter sends to the kernel's process group does not kill
 it half-way; if the kernel dies, its stdin closes and it ends the same way. While the search runs
-it runs at the lowest priority, on CPU time the search leaves idle.
+it runs at a lower priority than the search.
 SQLite takes the two writers: the store is in WAL mode and MLflow waits up to 20 s for a busy
 database (`store`).
 """
@@ -36,8 +36,9 @@ from nbstudio.automl.metrics import PrimaryMetric
 from nbstudio.automl.trials import TrialRecord
 
 POLL_SECONDS = 0.5
-#: The writer's priority: the lowest, so it takes CPU time the search leaves idle (see `main`).
-NICENESS = 19
+#: The writer's priority: below the search's, not the lowest. At 19 a fully busy machine (the
+#: whole test suite on 2 cores) starved it, and no trial appeared until the search had ended.
+NICENESS = 10
 _ENTRY = "from nbstudio.automl.writer import main; main()"
 
 
@@ -181,9 +182,6 @@ def _take() -> tuple[subprocess.Popen[str], Path]:
 def main() -> None:
     """The writer process: the job's spec on the first line of stdin, then stdin's end = stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # Even at nice 10 the writer took 15 % of a core from FLAML, whose learners use every core,
-    # and a 30 s job ran about 20 % fewer trials than without it (`benchmarks/automl.py`); at 19
-    # it runs on what the search leaves idle between trials, yet is never starved on a busy box.
     os.nice(NICENESS)
     reports = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # a library printing to stdout must not garble the reports

@@ -93,3 +93,12 @@ def new_database(base_uri: str) -> str:
         db.execute(sa.text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
     return f"{base_uri}/{name}"
+
+
+def use_new_database(workspace, base_uri: str) -> None:
+    """Point the workspace's store at a new empty database of the cluster (nbstudio.toml)."""
+    from nbstudio.session import reset_session
+
+    uri = new_database(base_uri)
+    (workspace / "nbstudio.toml").write_text(f'tracking_uri = "{uri}"\n')
+    reset_session()

@@ -24,12 +24,9 @@ from nbstudio.tracking.changes import ChangeCursor, changes_since, logged_models
 def workspace(workspace: Path, request: pytest.FixtureRequest) -> Path:
     """Every test here runs on the embedded SQLite store and on a PostgreSQL database."""
     if request.param == "postgresql":
-        from nbstudio.session import reset_session
-        from postgres_helpers import new_database
+        from postgres_helpers import use_new_database
 
-        uri = new_database(request.getfixturevalue("postgres"))
-        (workspace / "nbstudio.toml").write_text(f'tracking_uri = "{uri}"\n')
-        reset_session()
+        use_new_database(workspace, request.getfixturevalue("postgres"))
     return workspace
 
 

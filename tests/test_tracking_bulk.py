@@ -19,12 +19,9 @@ from nbstudio.tracking.bulk import RunRows, write_runs
 @pytest.fixture(params=["sqlite", "postgresql"])
 def workspace(workspace: Path, request: pytest.FixtureRequest) -> Path:
     if request.param == "postgresql":
-        from nbstudio.session import reset_session
-        from postgres_helpers import new_database
+        from postgres_helpers import use_new_database
 
-        uri = new_database(request.getfixturevalue("postgres"))
-        (workspace / "nbstudio.toml").write_text(f'tracking_uri = "{uri}"\n')
-        reset_session()
+        use_new_database(workspace, request.getfixturevalue("postgres"))
     return workspace
 
 

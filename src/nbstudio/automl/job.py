@@ -6,7 +6,8 @@ into child runs from a process of its own, so recording them takes no time from 
 this one. When the search ends the best model (FLAML's fitted ``AutoML`` object, which predicts
 the labels as given) is logged through nbstudio's registry path, with flaml and the libraries
 of the chosen estimator pinned; ``register`` registers it, test data evaluate it. An interrupt
-ends the parent KILLED and keeps every trial already run.
+ends the parent KILLED and keeps every trial already run (`InterruptsKept`: also when a
+learner's library swallows it).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import mlflow
 import numpy as np
 
 from nbstudio.automl.errors import AutoMLError
+from nbstudio.automl.interrupts import InterruptsKept
 from nbstudio.automl.result import AutoMLResult
 from nbstudio.automl.settings import TAG_PREFIX, AutoMLSettings
 from nbstudio.automl.writer import TrialWriter
@@ -94,7 +96,8 @@ def run_job(
         started = time.monotonic()
         try:
             try:
-                automl.fit(X, y, log_file_name=str(writer.log_path), **settings.flaml_args())
+                with InterruptsKept():
+                    automl.fit(X, y, log_file_name=str(writer.log_path), **settings.flaml_args())
             except (ValueError, TypeError) as exc:
                 raise AutoMLError(f"FLAML cannot search this data: {exc}") from None
         finally:

@@ -52,6 +52,27 @@ def ip(workspace: Path):
     shell.reset(new_session=False)
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Under pytest-xdist, a worker hands its fuzz counts to the main process."""
+    import sys
+
+    workeroutput = getattr(session.config, "workeroutput", None)
+    helpers = sys.modules.get("fuzz_helpers")
+    if workeroutput is not None and helpers is not None:
+        workeroutput["fuzz_counts"] = {suite: dict(c) for suite, c in helpers.COUNTS.items()}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """The main process adds up each worker's fuzz counts for the summary below."""
+    counts = getattr(node, "workeroutput", {}).get("fuzz_counts")
+    if counts:
+        import fuzz_helpers
+
+        for suite, suite_counts in counts.items():
+            fuzz_helpers.COUNTS[suite].update(suite_counts)
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
     """The fuzz suite's counts (tried / 2xx / 4xx / failures), when fuzz tests ran."""
     import sys

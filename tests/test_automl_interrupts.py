@@ -97,3 +97,13 @@ def test_off_the_main_thread_the_block_runs_as_it_is(python_ctrl_c) -> None:
     thread.join()
     # rule: a Dask worker thread cannot handle signals; the guard does not try (no ValueError)
     assert seen == [signal.default_int_handler]
+
+
+def test_an_ignored_ctrl_c_stays_ignored() -> None:
+    saved = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with InterruptsKept():
+            # rule: a process that chose to ignore Ctrl+C keeps ignoring it during a search
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, saved)

@@ -23,7 +23,7 @@ class InterruptsKept:
     """``with InterruptsKept(): search()``: an interrupt is raised again until it gets out.
 
     Off the main thread (a Dask worker) signals cannot be handled, so the block runs as it is;
-    the same when Ctrl+C is not Python's to handle (a handler installed from C).
+    the same when Ctrl+C is ignored or not Python's to handle (a handler installed from C).
     """
 
     def __init__(self) -> None:
@@ -36,7 +36,7 @@ class InterruptsKept:
     def __enter__(self) -> InterruptsKept:
         if threading.current_thread() is not threading.main_thread():
             return self
-        if signal.getsignal(signal.SIGINT) is None:
+        if not callable(signal.getsignal(signal.SIGINT)):  # ignored, or not Python's to handle
             return self
         self._saved = signal.signal(signal.SIGINT, self._on_interrupt)
         self._watchdog = threading.Thread(

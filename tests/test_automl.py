@@ -4,7 +4,6 @@ registered with string labels, refits, limits, interrupts, FLAML inside %%mlrun,
 from __future__ import annotations
 
 import _thread
-import signal
 import threading
 import time
 
@@ -206,7 +205,7 @@ def test_wall_time_stays_within_timeout_plus_trial_timeout(workspace, cancer) ->
     assert search < searched + 15
 
 
-def test_interrupt_ends_parent_killed_with_children_kept(workspace, cancer) -> None:
+def test_interrupt_ends_parent_killed_with_children_kept(workspace, cancer, python_ctrl_c) -> None:
     X, y, _, _ = cancer
     stop = threading.Event()
     interrupted_at: list[float] = []
@@ -227,8 +226,6 @@ def test_interrupt_ends_parent_killed_with_children_kept(workspace, cancer) -> N
 
         threading.Thread(target=watch, daemon=True).start()
 
-    # Python's own Ctrl+C handler, whatever an earlier test in this process (a server) installed.
-    saved = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with pytest.raises(KeyboardInterrupt):
             nbstudio.automl(
@@ -236,7 +233,6 @@ def test_interrupt_ends_parent_killed_with_children_kept(workspace, cancer) -> N
             )
     finally:
         stop.set()
-        signal.signal(signal.SIGINT, saved)
     assert interrupted_at, f"the test's watcher never saw two trials: {watch_errors[-3:]}"
     # rule: an interrupt stops the job at once, not at the end of its budget
     assert time.monotonic() - interrupted_at[0] < 10

@@ -40,14 +40,6 @@ def _search_with_a_swallowed_interrupt(seconds: float) -> None:
         time.sleep(0.01)
 
 
-@pytest.fixture
-def python_ctrl_c():
-    """Python's own Ctrl+C handler, whatever an earlier test in this process installed."""
-    saved = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, saved)
-
-
 def test_a_swallowed_interrupt_is_lost_without_the_guard(python_ctrl_c) -> None:
     # the problem itself: ctypes drops the KeyboardInterrupt and the search runs to its end
     started = time.monotonic()

@@ -35,7 +35,7 @@ chromium:
 	@test -x $(CHROMIUM) || { apt-get update -q && apt-get install -y -q chromium; }
 
 # The tracking, monitor and panel-API tests also run on a throwaway PostgreSQL cluster
-# (tests/postgres_helpers.py starts it from Debian's binaries under /usr/lib/postgresql/*/bin).
+# (tests/helpers/postgres.py starts it from Debian's binaries under /usr/lib/postgresql/*/bin).
 postgresql:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -q && apt-get install -y -q postgresql; }
 

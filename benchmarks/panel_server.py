@@ -181,7 +181,7 @@ def in_process(root: Path, legacy: bool) -> Callable[[], None]:
     from nbstudio.sweep import api as sweep_api
     from nbstudio.tracking import browse, readers
     from nbstudio.tracking.clientreader import ClientReader
-    from nbstudio.tracking.records import ExperimentStats
+    from nbstudio.tracking.run_records import ExperimentStats
 
     class LegacyReader(ClientReader):
         """Before §3: every run of every experiment paged on each refresh."""

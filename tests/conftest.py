@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from helpers.mlflow_server import mlflow_server  # noqa: F401 - a fixture for every folder
+
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 # No background warm-up after %load_ext: a thread of one test must never open a store after the
-# next test switched workspace (tests/test_warmup.py turns it on in a process of its own).
+# next test switched workspace (tests/jupyter/test_warmup.py turns it on in a process of its own).
 os.environ.setdefault("NBSTUDIO_WARMUP", "0")
 
 
@@ -57,7 +59,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     import sys
 
     workeroutput = getattr(session.config, "workeroutput", None)
-    helpers = sys.modules.get("fuzz_helpers")
+    helpers = sys.modules.get("helpers.fuzz")
     if workeroutput is not None and helpers is not None:
         workeroutput["fuzz_counts"] = {suite: dict(c) for suite, c in helpers.COUNTS.items()}
 
@@ -67,7 +69,7 @@ def pytest_testnodedown(node, error) -> None:
     """The main process adds up each worker's fuzz counts for the summary below."""
     counts = getattr(node, "workeroutput", {}).get("fuzz_counts")
     if counts:
-        import fuzz_helpers
+        from helpers import fuzz as fuzz_helpers
 
         for suite, suite_counts in counts.items():
             fuzz_helpers.COUNTS[suite].update(suite_counts)
@@ -77,7 +79,7 @@ def pytest_terminal_summary(terminalreporter) -> None:
     """The fuzz suite's counts (tried / 2xx / 4xx / failures), when fuzz tests ran."""
     import sys
 
-    helpers = sys.modules.get("fuzz_helpers")
+    helpers = sys.modules.get("helpers.fuzz")
     if helpers is not None and helpers.COUNTS:
         terminalreporter.section("fuzz counts")
         for line in helpers.summary_lines():
@@ -97,8 +99,8 @@ def python_ctrl_c() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster for the session (`postgres_helpers`); its base URI."""
-    from postgres_helpers import postgres_cluster
+    """A throwaway PostgreSQL cluster for the session (`helpers.postgres`); its base URI."""
+    from helpers.postgres import postgres_cluster
 
     with postgres_cluster() as uri:
         yield uri

@@ -28,11 +28,11 @@ _LAZY = {
     "Outputs": ("nbstudio.pipelines.component", "Outputs"),
     "pipeline": ("nbstudio.pipelines.pipeline", "pipeline"),
     "notebook_step": ("nbstudio.pipelines.notebook_step", "notebook_step"),
-    "drift": ("nbstudio.monitoring.drift", "drift"),
+    "drift": ("nbstudio.drift.api", "drift"),
 }
 
 # Subpackages reachable as attributes after a bare ``import nbstudio``: nbstudio.endpoints.invoke.
-_SUBPACKAGES = {"batch", "compute", "data", "endpoints", "monitoring", "pipelines"}
+_SUBPACKAGES = {"batch", "compute", "data", "drift", "endpoints", "pipelines"}
 
 __all__ = ["__version__", "load_ipython_extension", *sorted(_LAZY)]
 

@@ -4,7 +4,7 @@ Like Azure ML's managed online endpoints, without a cloud: an endpoint is a work
 with a URL on 127.0.0.1, a key, and deployments that share its traffic by weight, each serving one
 registered model version in its own process. Requests are recorded for monitoring (request rate,
 latency percentiles, failures, exceptions). See `commands` for the operations, `views` for what
-they show, `scoring` for invoking from Python, `server` for the endpoint process and `monitoring`
+they show, `scoring` for invoking from Python, `server` for the endpoint process and `telemetry`
 for the figures.
 
 Importing this package is cheap; the names below load on first use.
@@ -38,7 +38,7 @@ _LAZY = {
     "ScoringError": "nbstudio.endpoints.errors",
 }
 
-_SUBMODULES = {"api", "commands", "monitoring", "records", "routing", "scoring", "views"}
+_SUBMODULES = {"api", "commands", "records", "telemetry", "routing", "scoring", "views"}
 
 __all__ = sorted(_LAZY)
 

@@ -87,7 +87,7 @@ def list_endpoints() -> list[dict[str, Any]]:
 def get_endpoint(name: str, window_s: int = 300, points: int = 60) -> dict[str, Any]:
     """One endpoint as in `list_endpoints`, plus what its monitor charts show.
 
-    Adds ``"series"`` (see `nbstudio.endpoints.monitoring.series`: per deployment and time
+    Adds ``"series"`` (see `nbstudio.endpoints.telemetry.series`: per deployment and time
     bucket, ``rate``, ``failures``, ``p50``, ``p95``, over ``window_s`` seconds in ``points``
     buckets) and ``"exceptions"`` (the last 20, newest first: ``ts``, ``deployment``,
     ``status``, ``type``, ``message``, ``traceback``). Raises `EndpointError` (a

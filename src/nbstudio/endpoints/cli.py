@@ -20,7 +20,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     from nbstudio.cli import verb_adder
     from nbstudio.endpoints.collector import COLLECT_HELP
     from nbstudio.endpoints.commands import LOG_LINES
-    from nbstudio.endpoints.workers import START_TIMEOUT
+    from nbstudio.endpoints.worker_pool import START_TIMEOUT
 
     verb = verb_adder(parser, run, "The endpoint.")
     verb("list", "List endpoints with state, URL, traffic and requests.", needs_name=False)

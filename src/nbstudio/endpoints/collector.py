@@ -4,7 +4,7 @@ Like Azure's model data collector (``model_inputs``): with ``collect_inputs`` = 
 (0, the default, is off), the worker keeps that share of its successful requests' parsed input
 DataFrames, with a ``REQUEST_TIME`` column (UTC), and writes them under ``<workspace>/.nbstudio/
 collected/<endpoint>/<deployment>/model_inputs/<UTC date>/<pid>-<n>.parquet``.
-`nbstudio.monitoring.sources` reads them back for ``drift(..., current="endpoint:NAME")``.
+`nbstudio.drift.sources` reads them back for ``drift(..., current="endpoint:NAME")``.
 
 Collection never fails or slows a request beyond a random draw and a copy of the sampled frame:
 a background thread writes the buffer when it holds `FLUSH_ROWS` rows or every

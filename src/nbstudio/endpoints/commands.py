@@ -30,7 +30,7 @@ from typing import Any
 
 import psutil
 
-from nbstudio.endpoints import monitoring
+from nbstudio.endpoints import telemetry
 from nbstudio.endpoints.collector import check_rate
 from nbstudio.endpoints.errors import EndpointError, UnknownEndpointError
 from nbstudio.endpoints.records import (
@@ -49,7 +49,7 @@ from nbstudio.endpoints.records import (
 )
 from nbstudio.endpoints.routing import check_mirror, check_traffic, share
 from nbstudio.endpoints.views import EndpointInfo, Text, alive, info, records, table, workspace
-from nbstudio.endpoints.workers import START_TIMEOUT
+from nbstudio.endpoints.worker_pool import START_TIMEOUT
 from nbstudio.models.references import resolve_model
 from nbstudio.resources import supervisor
 
@@ -373,7 +373,7 @@ def delete(name: str, deployment: str | None = None, timeout: float = STOP_TIMEO
     if deployment is None:
         recs.spec(name)
         stop(name, timeout)
-        monitoring.forget(recs.monitoring_db, name)
+        telemetry.forget(recs.monitoring_db, name)
         recs.remove(name)
         kept = recs.collected_dir(name)
         if kept.is_dir():  # like Azure's collected blobs, sampled inputs outlive the endpoint
@@ -413,9 +413,9 @@ def metrics(name: str, window_s: int = 300, points: int = 60) -> dict[str, Any]:
     return {
         "endpoint": name,
         "updated": now_ms(),
-        "summary": monitoring.summary(db, name),
-        "series": monitoring.series(db, name, window_s=window_s, points=points),
-        "exceptions": monitoring.exceptions(db, name),
+        "summary": telemetry.summary(db, name),
+        "series": telemetry.series(db, name, window_s=window_s, points=points),
+        "exceptions": telemetry.exceptions(db, name),
     }
 
 

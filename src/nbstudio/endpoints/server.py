@@ -38,7 +38,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from nbstudio.endpoints import monitoring, protocol
+from nbstudio.endpoints import protocol, telemetry
 from nbstudio.endpoints.errors import EndpointError
 from nbstudio.endpoints.records import (
     DRAINING,
@@ -57,7 +57,7 @@ from nbstudio.endpoints.records import (
     now_ms,
 )
 from nbstudio.endpoints.routing import MirrorCounter, WeightedRoundRobin
-from nbstudio.endpoints.workers import (
+from nbstudio.endpoints.worker_pool import (
     Worker,
     WorkerFailed,
     WorkerGone,
@@ -114,7 +114,7 @@ class Endpoint:
         self.router = WeightedRoundRobin({})
         self.mirror_to: str | None = None
         self.mirror_counter = MirrorCounter(0)
-        self.recorder = monitoring.Recorder(records.monitoring_db, spec.name)
+        self.recorder = telemetry.Recorder(records.monitoring_db, spec.name)
         self.applied_generation = 0
         self.state = STARTING
         self.started = now_ms()
@@ -424,7 +424,7 @@ class Endpoint:
         started = time.perf_counter()
         ts = now_ms()
         if not self.authorized(request):
-            self.recorder.request(monitoring.ENDPOINT_ROW, ts, _ms(started), 401)
+            self.recorder.request(telemetry.ENDPOINT_ROW, ts, _ms(started), 401)
             return _error(
                 401,
                 "UNAUTHENTICATED",
@@ -434,7 +434,7 @@ class Endpoint:
             )
         body = await self.read_body(request)
         if body is None:
-            self.recorder.request(monitoring.ENDPOINT_ROW, ts, _ms(started), 413)
+            self.recorder.request(telemetry.ENDPOINT_ROW, ts, _ms(started), 413)
             limit = self.spec.max_request_bytes
             return _error(
                 413,
@@ -447,7 +447,7 @@ class Endpoint:
         if target:
             dep = self.deployments.get(target)
             if dep is None:
-                self.recorder.request(monitoring.ENDPOINT_ROW, ts, _ms(started), 404)
+                self.recorder.request(telemetry.ENDPOINT_ROW, ts, _ms(started), 404)
                 known = ", ".join(self.deployments) or "none"
                 return _error(
                     404,
@@ -480,7 +480,7 @@ class Endpoint:
             state = self.deployments[name].status.state if name in self.deployments else "gone"
             message = f"Deployment {name!r} is {state} and cannot answer now; try again shortly."
         else:
-            self.recorder.request(monitoring.ENDPOINT_ROW, ts, _ms(started), 503)
+            self.recorder.request(telemetry.ENDPOINT_ROW, ts, _ms(started), 503)
             if not self.deployments:
                 message = (
                     f"Endpoint {self.name!r} has no deployment yet: "

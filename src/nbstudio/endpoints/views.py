@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from nbstudio.endpoints import monitoring
+from nbstudio.endpoints import telemetry
 from nbstudio.endpoints.errors import EndpointError
 from nbstudio.endpoints.records import (
     FAILED,
@@ -46,7 +46,7 @@ def records() -> Records:
 
 @dataclass
 class DeploymentInfo:
-    """One deployment as every view shows it. Metric fields come from `monitoring.summary`."""
+    """One deployment as every view shows it. Metric fields come from `telemetry.summary`."""
 
     name: str
     model: str
@@ -180,7 +180,7 @@ def info(name: str, recs: Records | None = None, with_metrics: bool = True) -> E
     status = recs.read_status(name)
     state, reason = _state(spec, status)
     running = state == RUNNING
-    figures = monitoring.summary(recs.monitoring_db, name) if with_metrics else {}
+    figures = telemetry.summary(recs.monitoring_db, name) if with_metrics else {}
     deployments = []
     for dname, dspec in spec.deployments.items():
         dstatus = status.deployments.get(dname) if status else None

@@ -51,7 +51,7 @@ class DriftMagics(Magics):
         psi=0.2 jsd=0.1 wasserstein=0.1 ks=0.1). The check is a run tagged nbstudio.drift with
         per-feature metrics and figures. In code: ``nbstudio.drift(model, current=...)``.
         """
-        from nbstudio.monitoring.drift import drift
+        from nbstudio.drift.api import drift
 
         args = parse_args(self.drift, line)
         if not args.current:

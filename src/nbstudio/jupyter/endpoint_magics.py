@@ -18,7 +18,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 
 from nbstudio.endpoints.collector import COLLECT_HELP
 from nbstudio.endpoints.commands import LOG_LINES
-from nbstudio.endpoints.workers import START_TIMEOUT
+from nbstudio.endpoints.worker_pool import START_TIMEOUT
 from nbstudio.jupyter.arguments import HELP_FLAGS, split_line
 from nbstudio.jupyter.errors import user_errors
 

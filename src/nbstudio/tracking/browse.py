@@ -30,7 +30,7 @@ from nbstudio.session import Session, get_session
 from nbstudio.tracking.at_once import at_once
 from nbstudio.tracking.context import TAG_NOTEBOOK
 from nbstudio.tracking.readers import RunReader, run_reader
-from nbstudio.tracking.records import RunRecord
+from nbstudio.tracking.run_records import RunRecord
 
 TAG_PRIMARY_METRIC = "nbstudio.primary_metric"
 # The tags a run summary needs; a page of runs loads only these.

@@ -30,7 +30,7 @@ from mlflow.exceptions import MlflowException
 from nbstudio.errors import RunError
 from nbstudio.session import Session, get_session
 from nbstudio.tracking.readers import run_reader
-from nbstudio.tracking.records import (
+from nbstudio.tracking.run_records import (
     MAX_CHILDREN,
     TERMINAL_STATUSES,
     ChangeCursor,

@@ -25,7 +25,7 @@ from nbstudio.tracking import mlflow_private
 from nbstudio.tracking.at_once import at_once
 from nbstudio.tracking.downsample import downsample_minmax
 from nbstudio.tracking.filters import equals
-from nbstudio.tracking.records import (
+from nbstudio.tracking.run_records import (
     CHILD_TAGS,
     MAX_CHILDREN,
     ChangeCursor,

@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from nbstudio.tracking import mlflow_private
 from nbstudio.tracking.clientreader import ClientReader
-from nbstudio.tracking.records import (
+from nbstudio.tracking.run_records import (
     ChangeCursor,
     ExperimentStats,
     MetricPoint,
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("nbstudio")
 
 #: MLflow schema revisions (``alembic_version.version_num``) the SQL reader is tested on.
-TESTED_REVISIONS = ("dc11669786a5",)  # MLflow 3.17
+TESTED_REVISIONS = ("dc11669786a5", "f4a9b2c7d1e6")  # MLflow 3.17, 3.18
 
 
 class RunReader(Protocol):

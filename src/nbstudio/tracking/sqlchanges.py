@@ -26,7 +26,7 @@ from mlflow.store.tracking.dbmodels.models import (
 )
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
-from nbstudio.tracking.records import (
+from nbstudio.tracking.run_records import (
     MAX_CHILDREN,
     ChangeCursor,
     MetricPoint,

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from mlflow.store.tracking.dbmodels.models import SqlLatestMetric, SqlMetric, SqlRun
 
 from nbstudio.tracking.downsample import downsample_minmax
-from nbstudio.tracking.records import MetricPoint
+from nbstudio.tracking.run_records import MetricPoint
 
 HISTORY_ORDER = (SqlMetric.step, SqlMetric.timestamp, SqlMetric.value, SqlMetric.is_nan)
 

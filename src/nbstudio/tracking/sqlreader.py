@@ -35,7 +35,7 @@ from mlflow.utils.search_utils import SearchUtils
 from sqlalchemy.orm import aliased
 
 from nbstudio.tracking import mlflow_private, sqlchanges, sqlhistory
-from nbstudio.tracking.records import (
+from nbstudio.tracking.run_records import (
     CHILD_TAGS,
     MAX_CHILDREN,
     ChangeCursor,

@@ -742,3 +742,10 @@ def openapi_document(base_url: str = "/") -> dict[str, Any]:
             "schemas": {**SCHEMAS, **{f"body.{k}": v for k, v in BODY_SCHEMAS.items()}},
         },
     }
+
+
+if __name__ == "__main__":
+    # `python -m nbstudio.server.openapi` prints the document (the docs site's REST reference).
+    import json
+
+    print(json.dumps(openapi_document("/"), indent=1))  # noqa: T201

@@ -12,8 +12,10 @@ PYTEST_WORKERS ?= 2
 export MLFLOW_DISABLE_TELEMETRY := true
 export MLFLOW_SERVER_ENABLE_JOB_EXECUTION := false
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
+# Material for MkDocs' banner about MkDocs 2 on every build.
+export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: install lab test lint ts-test pytest browser-tests chromium postgresql docs-pictures bench clean
+.PHONY: install lab test lint ts-test pytest browser-tests chromium postgresql docs docs-serve docs-pictures bench clean
 
 install: $(STAMP)
 
@@ -53,9 +55,17 @@ ts-test: install
 browser-tests: install chromium
 	@if [ -d tests/ui ]; then $(PY) -m pytest tests/ui $(PYTEST_ARGS); fi
 
-test: lint ts-test pytest browser-tests
+test: lint ts-test pytest browser-tests docs
 
-# The README's pictures (docs/*.png), taken by the browser tests that show those views.
+# The manual (mkdocs.yml, docs/): strict, so a broken link, anchor or a page left out of the nav fails.
+# The REST reference and the console help are generated from the code at build time.
+docs: install
+	$(VENV)/bin/mkdocs build --strict --site-dir site
+
+docs-serve: install
+	$(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:8000
+
+# The README's and the docs site's pictures (docs/*.png), taken by the browser tests that show those views.
 docs-pictures: install chromium
 	NBSTUDIO_DOCS_PICTURES=1 $(PY) -m pytest tests/ui/test_monitor_ui.py tests/ui/test_panel.py -q
 
@@ -63,4 +73,4 @@ bench: install
 	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) build dist labextension/node_modules labextension/lib src/nbstudio/labextension
+	rm -rf $(VENV) build dist site .cache/mkdocs-jupyter labextension/node_modules labextension/lib src/nbstudio/labextension
